@@ -65,3 +65,15 @@ export function relativeDifference(a: number, b: number): number {
 }
 
 export { encodeOnnxModel, type OnnxTestNode, type OnnxTestValue } from "./onnx-model.js";
+
+/** Deterministic PRNG (mulberry32) for reproducible random tests. */
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
