@@ -182,12 +182,10 @@ function tfliteQParams(
   const offset = dtypeInfo(scheme.dtype).signed ? -dtypeInfo(scheme.dtype).min : 0;
   const uqmin = qmin + offset;
   const uqmax = qmax + offset;
-  if (rmax - rmin === 0) {
-    out.scale = 1;
-    out.zeroPoint = Math.min(Math.max(0, qmin), qmax);
-    return;
-  }
-  const scale = f32(f32(rmax - rmin) / f32(uqmax - uqmin));
+  let scale = f32(f32(rmax - rmin) / f32(uqmax - uqmin));
+  // TF asserts min < max; a degenerate or denormal range would give a zero scale. Fall back to
+  // scale 1 like onnxruntime's `tiny` rule, so the result always quantizes.
+  if (scale < FLOAT32_TINY) scale = 1;
   const zpFromMin = f32(uqmin - f32(rmin / scale));
   let nudged: number;
   if (zpFromMin < uqmin) nudged = uqmin;
