@@ -12,7 +12,9 @@ export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..
 export function sharedDir(): string {
   const dir = process.env.ZEROPOINT_SHARED ?? resolve(REPO_ROOT, "../shared");
   if (!existsSync(dir)) {
-    throw new Error(`reference data not found at ${dir}: tests need ../shared beside the repository (or ZEROPOINT_SHARED)`);
+    throw new Error(
+      `reference data not found at ${dir}: tests need ../shared beside the repository (or ZEROPOINT_SHARED)`,
+    );
   }
   return dir;
 }

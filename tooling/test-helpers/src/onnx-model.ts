@@ -84,7 +84,10 @@ function valueInfo(v: OnnxTestValue): Writer {
 function tensor(v: OnnxTestValue): Writer {
   const w = new Writer();
   for (const d of v.dims) w.int(1, d as number);
-  return w.int(2, ONNX_ELEM[v.elemType]).string(8, v.name).bytes(9, v.raw as Uint8Array);
+  return w
+    .int(2, ONNX_ELEM[v.elemType])
+    .string(8, v.name)
+    .bytes(9, v.raw as Uint8Array);
 }
 
 function node(n: OnnxTestNode, index: number): Writer {
@@ -121,7 +124,7 @@ export function encodeOnnxModel(spec: {
   extraOpsets?: Record<string, number>;
 }): Uint8Array {
   const graph = new Writer();
-  spec.nodes.forEach((n, i) => graph.message(1, node(n, i)));
+  for (const [i, n] of spec.nodes.entries()) graph.message(1, node(n, i));
   graph.string(2, "test");
   for (const v of spec.inputs) if (v.raw !== undefined) graph.message(5, tensor(v));
   for (const v of spec.inputs) if (v.raw === undefined) graph.message(11, valueInfo(v));

@@ -65,8 +65,10 @@ export function conv2dInt8(args: Conv2dInt8Args): { output: Int32Array; shape: [
   const [batch, m, oh, ow] = shape;
   const [, c, h, w] = args.inputShape;
   const [, cPerGroup, kh, kw] = args.weightShape;
-  if (args.input.length !== batch * c * h * w) throw new ZeropointError("shape-mismatch", "conv2d input length does not match its shape");
-  if (args.weight.length !== m * cPerGroup * kh * kw) throw new ZeropointError("shape-mismatch", "conv2d weight length does not match its shape");
+  if (args.input.length !== batch * c * h * w)
+    throw new ZeropointError("shape-mismatch", "conv2d input length does not match its shape");
+  if (args.weight.length !== m * cPerGroup * kh * kw)
+    throw new ZeropointError("shape-mismatch", "conv2d weight length does not match its shape");
   const [sh, sw] = args.strides ?? [1, 1];
   const [pt, pl] = args.pads ?? [0, 0, 0, 0];
   const [dh, dw] = args.dilations ?? [1, 1];
@@ -77,7 +79,8 @@ export function conv2dInt8(args: Conv2dInt8Args): { output: Int32Array; shape: [
   if (typeof zw !== "number" && zw.length !== m) {
     throw new ZeropointError("shape-mismatch", `per-channel weight zero point must have ${m} entries`);
   }
-  if (args.bias !== undefined && args.bias.length !== m) throw new ZeropointError("shape-mismatch", `bias must have ${m} entries`);
+  if (args.bias !== undefined && args.bias.length !== m)
+    throw new ZeropointError("shape-mismatch", `bias must have ${m} entries`);
   const rows = cPerGroup * kh * kw;
   const positions = oh * ow;
   const col = new Int16Array(rows * positions);
@@ -88,7 +91,7 @@ export function conv2dInt8(args: Conv2dInt8Args): { output: Int32Array; shape: [
     for (let g = 0; g < group; g++) {
       // im2col for this image and group.
       for (let ci = 0; ci < cPerGroup; ci++) {
-        const channelBase = ((b * c + g * cPerGroup + ci) * h) * w;
+        const channelBase = (b * c + g * cPerGroup + ci) * h * w;
         for (let y = 0; y < kh; y++) {
           for (let x = 0; x < kw; x++) {
             const r = (ci * kh + y) * kw + x;
@@ -118,7 +121,8 @@ export function conv2dInt8(args: Conv2dInt8Args): { output: Int32Array; shape: [
           const wv = (weight[wBase + r] as number) - zwc;
           if (wv === 0) continue;
           const colBase = r * positions;
-          for (let p = 0; p < positions; p++) output[outBase + p] = (output[outBase + p] as number) + wv * (col[colBase + p] as number);
+          for (let p = 0; p < positions; p++)
+            output[outBase + p] = (output[outBase + p] as number) + wv * (col[colBase + p] as number);
         }
         if (args.bias !== undefined) {
           const bv = args.bias[oc] as number;

@@ -12,7 +12,8 @@ export function dynamicQuantizeLinear(x: Float32Array): { y: Uint8Array; scale: 
   let max = 0;
   for (let i = 0; i < x.length; i++) {
     const v = x[i] as number;
-    if (v - v !== 0) throw new ZeropointError("non-finite-data", `input element ${i} is ${v}`, { details: { index: i } });
+    if (v - v !== 0)
+      throw new ZeropointError("non-finite-data", `input element ${i} is ${v}`, { details: { index: i } });
     if (v < min) min = v;
     if (v > max) max = v;
   }

@@ -27,7 +27,11 @@ export interface FakeQuantizeResult {
 const f32 = Math.fround;
 
 /** Quantize-dequantize in float, remembering the gradient mask for {@link fakeQuantizeBackward}. */
-export function fakeQuantize(data: Float32Array, qparams: QParams, options: FakeQuantizeOptions = {}): FakeQuantizeResult {
+export function fakeQuantize(
+  data: Float32Array,
+  qparams: QParams,
+  options: FakeQuantizeOptions = {},
+): FakeQuantizeResult {
   const output = new Float32Array(data.length);
   const mask = new Uint8Array(data.length);
   const layout = paramLayout(qparams, data.length, options.shape);
@@ -47,7 +51,8 @@ export function fakeQuantize(data: Float32Array, qparams: QParams, options: Fake
       const inv = f32(1 / scale);
       for (let i = start; i < end; i++) {
         const x = data[i] as number;
-        if (x !== x) throw new ZeropointError("non-finite-data", `input element ${i} is NaN`, { details: { index: i } });
+        if (Number.isNaN(x))
+          throw new ZeropointError("non-finite-data", `input element ${i} is NaN`, { details: { index: i } });
         const v = f32(x * inv);
         let r = Math.round(v);
         if (r - v === 0.5 && r % 2 !== 0) r -= 1;
@@ -62,7 +67,8 @@ export function fakeQuantize(data: Float32Array, qparams: QParams, options: Fake
       const inv = f32(1 / scale);
       for (let i = start; i < end; i++) {
         const x = data[i] as number;
-        if (x !== x) throw new ZeropointError("non-finite-data", `input element ${i} is NaN`, { details: { index: i } });
+        if (Number.isNaN(x))
+          throw new ZeropointError("non-finite-data", `input element ${i} is NaN`, { details: { index: i } });
         const clamped = x < nudgedMin ? nudgedMin : x > nudgedMax ? nudgedMax : x;
         mask[i] = x >= nudgedMin && x <= nudgedMax ? 1 : 0;
         const shifted = f32(clamped - nudgedMin);

@@ -66,7 +66,8 @@ export function gemmInt8(args: GemmInt8Args): Int32Array {
     }
   }
   const bias = args.bias;
-  if (bias !== undefined && bias.length !== n) throw new ZeropointError("shape-mismatch", `bias must have ${n} entries`);
+  if (bias !== undefined && bias.length !== n)
+    throw new ZeropointError("shape-mismatch", `bias must have ${n} entries`);
   for (let i = 0; i < m; i++) {
     const s = rowSums[i] as number;
     const cRow = i * n;
@@ -118,14 +119,20 @@ export function gemmFloat32(args: GemmFloat32Args): Float32Array {
   const bias = args.bias;
   if (bias !== undefined) {
     if (bias.length !== n) throw new ZeropointError("shape-mismatch", `bias must have ${n} entries`);
-    for (let i = 0; i < m; i++) for (let j = 0; j < n; j++) out[i * n + j] = (out[i * n + j] as number) + (bias[j] as number);
+    for (let i = 0; i < m; i++)
+      for (let j = 0; j < n; j++) out[i * n + j] = (out[i * n + j] as number) + (bias[j] as number);
   }
   return out;
 }
 
 function checkDims(aLength: number, bLength: number, m: number, k: number, n: number): void {
-  for (const [name, v] of [["m", m], ["k", k], ["n", n]] as const) {
-    if (!Number.isInteger(v) || v < 0) throw new ZeropointError("invalid-shape", `${name} must be a non-negative integer, got ${v}`);
+  for (const [name, v] of [
+    ["m", m],
+    ["k", k],
+    ["n", n],
+  ] as const) {
+    if (!Number.isInteger(v) || v < 0)
+      throw new ZeropointError("invalid-shape", `${name} must be a non-negative integer, got ${v}`);
   }
   if (aLength !== m * k) throw new ZeropointError("shape-mismatch", `A has ${aLength} elements, expected ${m}x${k}`);
   if (bLength !== k * n) throw new ZeropointError("shape-mismatch", `B has ${bLength} elements, expected ${k}x${n}`);

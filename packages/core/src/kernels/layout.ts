@@ -21,7 +21,8 @@ export interface ParamLayout {
 export function shapeSize(shape: readonly number[]): number {
   let n = 1;
   for (const d of shape) {
-    if (!Number.isInteger(d) || d < 0) throw new ZeropointError("invalid-shape", `invalid dimension ${d} in shape [${shape.join(", ")}]`);
+    if (!Number.isInteger(d) || d < 0)
+      throw new ZeropointError("invalid-shape", `invalid dimension ${d} in shape [${shape.join(", ")}]`);
     n *= d;
   }
   return n;
@@ -31,16 +32,23 @@ export function shapeSize(shape: readonly number[]): number {
 export function paramLayout(qparams: QParams, length: number, shape: readonly number[] | undefined): ParamLayout {
   const count = qparams.scale.length;
   if (qparams.zeroPoint.length !== count) {
-    throw new ZeropointError("shape-mismatch", `qparams have ${count} scales but ${qparams.zeroPoint.length} zero points`);
+    throw new ZeropointError(
+      "shape-mismatch",
+      `qparams have ${count} scales but ${qparams.zeroPoint.length} zero points`,
+    );
   }
   if (shape !== undefined && shapeSize(shape) !== length) {
-    throw new ZeropointError("shape-mismatch", `data has ${length} elements but shape [${shape.join(", ")}] has ${shapeSize(shape)}`);
+    throw new ZeropointError(
+      "shape-mismatch",
+      `data has ${length} elements but shape [${shape.join(", ")}] has ${shapeSize(shape)}`,
+    );
   }
   if (qparams.axis === undefined) {
     if (count !== 1) throw new ZeropointError("shape-mismatch", `per-tensor qparams must have one scale, got ${count}`);
     return { outer: 1, axisLength: length, inner: 1, block: Math.max(length, 1), groups: 1, paramCount: 1 };
   }
-  if (shape === undefined) throw new ZeropointError("invalid-shape", "per-channel and per-group quantization need the tensor shape");
+  if (shape === undefined)
+    throw new ZeropointError("invalid-shape", "per-channel and per-group quantization need the tensor shape");
   const axis = normalizeAxis(qparams.axis, shape.length);
   const axisLength = shape[axis] as number;
   let outer = 1;
@@ -48,7 +56,8 @@ export function paramLayout(qparams: QParams, length: number, shape: readonly nu
   let inner = 1;
   for (let i = axis + 1; i < shape.length; i++) inner *= shape[i] as number;
   const block = qparams.groupSize ?? 1;
-  if (!Number.isInteger(block) || block < 1) throw new ZeropointError("invalid-argument", `group size must be a positive integer, got ${block}`);
+  if (!Number.isInteger(block) || block < 1)
+    throw new ZeropointError("invalid-argument", `group size must be a positive integer, got ${block}`);
   const groups = Math.ceil(axisLength / block);
   const paramCount = qparams.groupSize === undefined ? axisLength : outer * groups * inner;
   if (count !== paramCount) {

@@ -46,30 +46,37 @@ describe("quantize / dequantize properties", () => {
 
   it("per-channel and per-group quantization round-trip within scale/2", () => {
     fc.assert(
-      fc.property(fc.integer({ min: 1, max: 5 }), fc.integer({ min: 1, max: 9 }), fc.integer({ min: 1, max: 4 }), (rows, cols, block) => {
-        const x = new Float32Array(rows * cols).map((_, i) => Math.sin(i * 12.9898) * (1 + (i % cols)));
-        const groups = Math.ceil(cols / block);
-        const mins: number[] = [];
-        const maxs: number[] = [];
-        for (let r = 0; r < rows; r++) {
-          for (let g = 0; g < groups; g++) {
-            const seg = x.subarray(r * cols + g * block, r * cols + Math.min((g + 1) * block, cols));
-            mins.push(Math.min(...seg));
-            maxs.push(Math.max(...seg));
+      fc.property(
+        fc.integer({ min: 1, max: 5 }),
+        fc.integer({ min: 1, max: 9 }),
+        fc.integer({ min: 1, max: 4 }),
+        (rows, cols, block) => {
+          const x = new Float32Array(rows * cols).map((_, i) => Math.sin(i * 12.9898) * (1 + (i % cols)));
+          const groups = Math.ceil(cols / block);
+          const mins: number[] = [];
+          const maxs: number[] = [];
+          for (let r = 0; r < rows; r++) {
+            for (let g = 0; g < groups; g++) {
+              const seg = x.subarray(r * cols + g * block, r * cols + Math.min((g + 1) * block, cols));
+              mins.push(Math.min(...seg));
+              maxs.push(Math.max(...seg));
+            }
           }
-        }
-        const qp = computeQParams(mins, maxs, {
-          scheme: { dtype: "int4", symmetric: true, granularity: "per-group", axis: 1, groupSize: block },
-        });
-        const q = quantize(x, qp, { shape: [rows, cols] });
-        const back = dequantize(q, qp, { shape: [rows, cols] });
-        for (let r = 0; r < rows; r++) {
-          for (let c = 0; c < cols; c++) {
-            const s = qp.scale[r * groups + Math.floor(c / block)] as number;
-            expect(Math.abs((back[r * cols + c] as number) - (x[r * cols + c] as number))).toBeLessThanOrEqual(s / 2 + 1e-6);
+          const qp = computeQParams(mins, maxs, {
+            scheme: { dtype: "int4", symmetric: true, granularity: "per-group", axis: 1, groupSize: block },
+          });
+          const q = quantize(x, qp, { shape: [rows, cols] });
+          const back = dequantize(q, qp, { shape: [rows, cols] });
+          for (let r = 0; r < rows; r++) {
+            for (let c = 0; c < cols; c++) {
+              const s = qp.scale[r * groups + Math.floor(c / block)] as number;
+              expect(Math.abs((back[r * cols + c] as number) - (x[r * cols + c] as number))).toBeLessThanOrEqual(
+                s / 2 + 1e-6,
+              );
+            }
           }
-        }
-      }),
+        },
+      ),
       { numRuns: 200 },
     );
   });
@@ -111,11 +118,14 @@ function refMultiply(x: number, m: number, shift: number): number {
 describe("fixed-point requantization is bit-exact to a BigInt reference", () => {
   const int32 = fc.integer({ min: -2147483648, max: 2147483647 });
   it("SaturatingRoundingDoublingHighMul", () => {
-    fc.assert(fc.property(int32, int32, (a, b) => {
+    fc.assert(
+      fc.property(int32, int32, (a, b) => {
         expect(saturatingRoundingDoublingHighMul(a, b)).toBe(refHighMul(a, b));
-      }), {
-      numRuns: 20000,
-    });
+      }),
+      {
+        numRuns: 20000,
+      },
+    );
     for (const [a, b] of [
       [-2147483648, -2147483648],
       [-2147483648, 2147483647],
@@ -128,21 +138,27 @@ describe("fixed-point requantization is bit-exact to a BigInt reference", () => 
     }
   });
   it("RoundingDivideByPOT", () => {
-    fc.assert(fc.property(int32, fc.integer({ min: 0, max: 31 }), (x, e) => {
+    fc.assert(
+      fc.property(int32, fc.integer({ min: 0, max: 31 }), (x, e) => {
         expect(roundingDivideByPOT(x, e)).toBe(refDivideByPOT(x, e));
-      }));
+      }),
+    );
   });
   it("MultiplyByQuantizedMultiplier over real multipliers", () => {
     fc.assert(
-      fc.property(fc.integer({ min: -(2 ** 24), max: 2 ** 24 }), fc.double({ min: 1e-6, max: 100, noNaN: true }), (x, real) => {
-        const { multiplier, shift } = quantizeMultiplier(real);
-        const ours = multiplyByQuantizedMultiplier(x, multiplier, shift);
-        expect(ours).toBe(refMultiply(x, multiplier, shift));
-        // And it approximates x * real to within one unit (plus the multiplier's 2^-31 relative error)
-        // wherever the left shift does not overflow int32 (it wraps in gemmlowp too: the BigInt check covers that).
-        if (Math.abs(x) * 2 ** Math.max(shift, 0) >= 2 ** 31) return;
-        expect(Math.abs(ours - x * real)).toBeLessThanOrEqual(1 + Math.abs(x * real) * 2 ** -30);
-      }),
+      fc.property(
+        fc.integer({ min: -(2 ** 24), max: 2 ** 24 }),
+        fc.double({ min: 1e-6, max: 100, noNaN: true }),
+        (x, real) => {
+          const { multiplier, shift } = quantizeMultiplier(real);
+          const ours = multiplyByQuantizedMultiplier(x, multiplier, shift);
+          expect(ours).toBe(refMultiply(x, multiplier, shift));
+          // And it approximates x * real to within one unit (plus the multiplier's 2^-31 relative error)
+          // wherever the left shift does not overflow int32 (it wraps in gemmlowp too: the BigInt check covers that).
+          if (Math.abs(x) * 2 ** Math.max(shift, 0) >= 2 ** 31) return;
+          expect(Math.abs(ours - x * real)).toBeLessThanOrEqual(1 + Math.abs(x * real) * 2 ** -30);
+        },
+      ),
       { numRuns: 20000 },
     );
   });

@@ -1,6 +1,6 @@
 import { ZeropointError } from "../errors/zeropoint-error.js";
 import { type Conv2dGeometry, conv2dInt8 } from "./conv2d.js";
-import { type Int8Like, gemmInt8 } from "./gemm.js";
+import { gemmInt8, type Int8Like } from "./gemm.js";
 import { requantizeFloat } from "./requantize.js";
 
 const f32 = Math.fround;
@@ -31,7 +31,12 @@ export function qlinearMatMul(
   const acc = gemmInt8({ a: a.data, b: b.data, m, k, n, aZeroPoint: a.zeroPoint, bZeroPoint: b.zeroPoint });
   const out = allocateLike(y.signed, m * n);
   const multiplier = f32(f32(f32(a.scale) * f32(b.scale)) / f32(y.scale));
-  requantizeFloat(acc, multiplier, { zeroPoint: y.zeroPoint, qmin: y.signed ? -128 : 0, qmax: y.signed ? 127 : 255 }, out);
+  requantizeFloat(
+    acc,
+    multiplier,
+    { zeroPoint: y.zeroPoint, qmin: y.signed ? -128 : 0, qmax: y.signed ? 127 : 255 },
+    out,
+  );
   return out;
 }
 
@@ -47,7 +52,10 @@ export interface QLinearConvArgs extends Conv2dGeometry {
 }
 
 /** ONNX `QLinearConv` (NCHW): int32 convolution + bias, then per-channel float requantization. */
-export function qlinearConv(args: QLinearConvArgs): { output: Int8Array | Uint8Array; shape: [number, number, number, number] } {
+export function qlinearConv(args: QLinearConvArgs): {
+  output: Int8Array | Uint8Array;
+  shape: [number, number, number, number];
+} {
   const { output: acc, shape } = conv2dInt8({
     input: args.input.data,
     inputShape: args.inputShape,
@@ -74,6 +82,12 @@ export function qlinearConv(args: QLinearConvArgs): { output: Int8Array | Uint8A
   }
   const out = allocateLike(args.output.signed, acc.length);
   const y = args.output;
-  requantizeFloat(acc, multipliers, { zeroPoint: y.zeroPoint, qmin: y.signed ? -128 : 0, qmax: y.signed ? 127 : 255 }, out, positions);
+  requantizeFloat(
+    acc,
+    multipliers,
+    { zeroPoint: y.zeroPoint, qmin: y.signed ? -128 : 0, qmax: y.signed ? 127 : 255 },
+    out,
+    positions,
+  );
   return { output: out, shape };
 }

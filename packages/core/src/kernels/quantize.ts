@@ -1,4 +1,4 @@
-import { type QuantArrayMap, type QuantDtype, allocateQuantArray } from "../dtype/dtype.js";
+import { allocateQuantArray, type QuantArrayMap, type QuantDtype } from "../dtype/dtype.js";
 import { ZeropointError } from "../errors/zeropoint-error.js";
 import type { QParams } from "../qparams/qparams.js";
 import type { QuantConvention } from "../scheme/scheme.js";

@@ -24,7 +24,8 @@ export function requantizeFloat(
   out: Int8Array | Uint8Array | Int16Array | Uint16Array,
   channelStride = 1,
 ): void {
-  if (out.length !== acc.length) throw new ZeropointError("shape-mismatch", `output has ${out.length} elements, input ${acc.length}`);
+  if (out.length !== acc.length)
+    throw new ZeropointError("shape-mismatch", `output has ${out.length} elements, input ${acc.length}`);
   const { zeroPoint, qmin, qmax } = target;
   if (typeof multiplier === "number") {
     const m = f32(multiplier);
@@ -79,7 +80,8 @@ export function quantizeMultiplier(real: number): QuantizedMultiplier {
     shift++;
   }
   if (shift < -31) return { multiplier: 0, shift: 0 };
-  if (shift > 30) throw new ZeropointError("invalid-argument", `multiplier ${real} is too large for a Q0.31 representation`);
+  if (shift > 30)
+    throw new ZeropointError("invalid-argument", `multiplier ${real} is too large for a Q0.31 representation`);
   return { multiplier: qFixed, shift };
 }
 
@@ -96,7 +98,7 @@ export function saturatingRoundingDoublingHighMul(a: number, b: number): number 
   const high = ah * bh; // units of 2^32
   const mid = ah * bl + al * bh; // units of 2^16
   const low = al * bl;
-  const negative = (a < 0) !== (b < 0) && a !== 0 && b !== 0;
+  const negative = a < 0 !== b < 0 && a !== 0 && b !== 0;
   const nudge = negative ? 1 - 2 ** 30 : 2 ** 30;
   const rest = mid * 65536 + low + nudge; // |rest| < 2^50: exact
   const k = Math.floor(rest / TWO_31);
@@ -130,7 +132,8 @@ export function requantizeFixedPoint(
   target: RequantizeTarget,
   out: Int8Array | Uint8Array | Int16Array | Uint16Array,
 ): void {
-  if (out.length !== acc.length) throw new ZeropointError("shape-mismatch", `output has ${out.length} elements, input ${acc.length}`);
+  if (out.length !== acc.length)
+    throw new ZeropointError("shape-mismatch", `output has ${out.length} elements, input ${acc.length}`);
   const { zeroPoint, qmin, qmax } = target;
   for (let i = 0; i < acc.length; i++) {
     const q = multiplyByQuantizedMultiplier(acc[i] as number, multiplier.multiplier, multiplier.shift) + zeroPoint;

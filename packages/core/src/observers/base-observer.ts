@@ -1,13 +1,13 @@
 import { ZeropointError } from "../errors/zeropoint-error.js";
-import { type QParams, computeQParams } from "../qparams/qparams.js";
+import { computeQParams, type QParams } from "../qparams/qparams.js";
 import type { QuantConvention, QuantScheme } from "../scheme/scheme.js";
 import {
+  defaultConvention,
   type FloatRange,
   type Observer,
   type ObserverKind,
   type ObserverOptions,
   type ObserverState,
-  defaultConvention,
 } from "./observer.js";
 
 /** Shared option handling and qparams for all observers. */
@@ -74,7 +74,10 @@ export abstract class BaseObserver implements Observer {
 
   merge(other: Observer): void {
     if (other.kind !== this.kind || !(other instanceof BaseObserver)) {
-      throw new ZeropointError("merge-unsupported", `cannot merge a ${other.kind} observer into a ${this.kind} observer`);
+      throw new ZeropointError(
+        "merge-unsupported",
+        `cannot merge a ${other.kind} observer into a ${this.kind} observer`,
+      );
     }
     if (JSON.stringify(sortKeys(other.options)) !== JSON.stringify(sortKeys(this.options))) {
       throw new ZeropointError("merge-unsupported", `cannot merge ${this.kind} observers with different options`);
@@ -111,7 +114,10 @@ function validateOptions(o: ObserverOptions): void {
   const positiveInt = (name: keyof ObserverOptions, min = 1) => {
     const v = o[name];
     if (v !== undefined && (typeof v !== "number" || !Number.isInteger(v) || v < min)) {
-      throw new ZeropointError("invalid-argument", `observer option ${name} must be an integer >= ${min}, got ${String(v)}`);
+      throw new ZeropointError(
+        "invalid-argument",
+        `observer option ${name} must be an integer >= ${min}, got ${String(v)}`,
+      );
     }
   };
   positiveInt("bins", 2);

@@ -48,7 +48,14 @@ describe("PyTorch observers (pytorch-observers.json)", () => {
       ["minmax_quint8_affine", "minmax", {}, [data], 1e-6, 0],
       ["minmax_quint8_affine_rr", "minmax", { reduceRange: true }, [data], 1e-6, 0],
       ["minmax_qint8_symmetric", "minmax", { dtype: "int8", symmetric: true }, [data], 1e-6, 0],
-      ["moving_average_quint8_chunks8", "moving-average-minmax", { averagingConstant: 0.01 }, arraySplit(data, 8), 1e-6, 0],
+      [
+        "moving_average_quint8_chunks8",
+        "moving-average-minmax",
+        { averagingConstant: 0.01 },
+        arraySplit(data, 8),
+        1e-6,
+        0,
+      ],
       ["histogram_quint8_affine", "histogram", {}, [data], 1e-4, 1],
       ["histogram_qint8_symmetric", "histogram", { dtype: "int8", symmetric: true }, [data], 1e-4, 1],
     ];
@@ -79,7 +86,9 @@ describe("PyTorch observers (pytorch-observers.json)", () => {
         const qp = o.qparams();
         const ref = w[key];
         expect(qp.scale.length).toBe(ref.scale.length);
-        ref.scale.forEach((s, i) => expect(relativeDifference(qp.scale[i] as number, s)).toBeLessThanOrEqual(1e-6));
+        for (const [i, s] of ref.scale.entries()) {
+          expect(relativeDifference(qp.scale[i] as number, s)).toBeLessThanOrEqual(1e-6);
+        }
         expect(Array.from(qp.zeroPoint)).toEqual(ref.zero_point);
         expect(qp.axis).toBe(0);
       });
@@ -133,7 +142,11 @@ describe("chunked calibration (chunked-calibration.json, 8 chunks)", () => {
     const chunks = arraySplit(data, 8);
     for (const [key, ref] of Object.entries(refs)) {
       it(`onnxruntime ${name} ${key}`, () => {
-        const kind: ObserverKind = key.startsWith("Entropy") ? "entropy" : key.startsWith("Percentile") ? "percentile" : "minmax";
+        const kind: ObserverKind = key.startsWith("Entropy")
+          ? "entropy"
+          : key.startsWith("Percentile")
+            ? "percentile"
+            : "minmax";
         const o = feed(createObserver(kind, kind === "minmax" ? {} : ortOptions(kind, ref.options)), chunks);
         const r = o.range();
         const width = ref.high - ref.low;

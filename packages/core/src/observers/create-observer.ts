@@ -2,7 +2,13 @@ import { ZeropointError } from "../errors/zeropoint-error.js";
 import { HistogramObserver } from "./histogram-observer.js";
 import { MinMaxObserver } from "./minmax-observer.js";
 import { MseObserver } from "./mse-observer.js";
-import { type Observer, type ObserverKind, type ObserverOptions, type ObserverState, OBSERVER_KINDS } from "./observer.js";
+import {
+  OBSERVER_KINDS,
+  type Observer,
+  type ObserverKind,
+  type ObserverOptions,
+  type ObserverState,
+} from "./observer.js";
 import { OnnxruntimeHistogramCalibrator } from "./onnxruntime-histogram-calibrator.js";
 import { PerChannelMinMaxObserver } from "./per-channel-minmax-observer.js";
 

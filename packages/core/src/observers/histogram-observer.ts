@@ -3,7 +3,7 @@ import { ZeropointError } from "../errors/zeropoint-error.js";
 import { BaseObserver } from "./base-observer.js";
 import type { FloatRange, ObserverOptions } from "./observer.js";
 import { checkShape, finiteMinMax, floatsFromJSON, floatsToJSON } from "./tensor-stats.js";
-import { type TorchHistogram, mergeHistograms, nonLinearParamSearch, observeIntoHistogram } from "./torch-histogram.js";
+import { mergeHistograms, nonLinearParamSearch, observeIntoHistogram, type TorchHistogram } from "./torch-histogram.js";
 
 /**
  * PyTorch 2.11 `HistogramObserver`: a 2048-bin histogram merged across batches (each new batch is
@@ -19,7 +19,11 @@ export class HistogramObserver extends BaseObserver {
 
   constructor(options: ObserverOptions = {}) {
     super(options);
-    this.hist = { counts: new Float32Array(options.bins ?? 2048), min: Number.POSITIVE_INFINITY, max: Number.NEGATIVE_INFINITY };
+    this.hist = {
+      counts: new Float32Array(options.bins ?? 2048),
+      min: Number.POSITIVE_INFINITY,
+      max: Number.NEGATIVE_INFINITY,
+    };
   }
 
   observe(data: Float32Array, shape?: readonly number[]): void {
@@ -59,14 +63,21 @@ export class HistogramObserver extends BaseObserver {
   }
 
   protected stateToJSON(): Record<string, unknown> {
-    return { counts: floatsToJSON(this.hist.counts), min: floatsToJSON([this.hist.min])[0], max: floatsToJSON([this.hist.max])[0] };
+    return {
+      counts: floatsToJSON(this.hist.counts),
+      min: floatsToJSON([this.hist.min])[0],
+      max: floatsToJSON([this.hist.max])[0],
+    };
   }
 
   /** Restores state written by `toJSON`. */
   restore(state: Record<string, unknown>): void {
     const counts = Float32Array.from(floatsFromJSON(state.counts, this.kind));
     if (counts.length !== this.hist.counts.length) {
-      throw new ZeropointError("invalid-state", `histogram state has ${counts.length} bins, options say ${this.hist.counts.length}`);
+      throw new ZeropointError(
+        "invalid-state",
+        `histogram state has ${counts.length} bins, options say ${this.hist.counts.length}`,
+      );
     }
     const [min, max] = floatsFromJSON([state.min, state.max], this.kind);
     this.hist = { counts, min: min as number, max: max as number };

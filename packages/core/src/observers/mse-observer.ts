@@ -3,7 +3,7 @@ import { computeQParams } from "../qparams/qparams.js";
 import { BaseObserver } from "./base-observer.js";
 import type { FloatRange, ObserverOptions } from "./observer.js";
 import { checkShape, finiteMinMax, floatsFromJSON, floatsToJSON } from "./tensor-stats.js";
-import { type TorchHistogram, mergeHistograms, observeIntoHistogram } from "./torch-histogram.js";
+import { mergeHistograms, observeIntoHistogram, type TorchHistogram } from "./torch-histogram.js";
 
 /**
  * zeropoint's own calibrator: streams the same merged histogram as PyTorch's HistogramObserver, then
@@ -22,7 +22,11 @@ export class MseObserver extends BaseObserver {
 
   constructor(options: ObserverOptions = {}) {
     super(options);
-    this.hist = { counts: new Float32Array(options.bins ?? 2048), min: Number.POSITIVE_INFINITY, max: Number.NEGATIVE_INFINITY };
+    this.hist = {
+      counts: new Float32Array(options.bins ?? 2048),
+      min: Number.POSITIVE_INFINITY,
+      max: Number.NEGATIVE_INFINITY,
+    };
   }
 
   observe(data: Float32Array, shape?: readonly number[]): void {
@@ -84,7 +88,11 @@ export class MseObserver extends BaseObserver {
   }
 
   protected stateToJSON(): Record<string, unknown> {
-    return { counts: floatsToJSON(this.hist.counts), min: floatsToJSON([this.hist.min])[0], max: floatsToJSON([this.hist.max])[0] };
+    return {
+      counts: floatsToJSON(this.hist.counts),
+      min: floatsToJSON([this.hist.min])[0],
+      max: floatsToJSON([this.hist.max])[0],
+    };
   }
 
   /** Restores state written by `toJSON`. */

@@ -42,7 +42,7 @@ export function numpyHistogramInto(
   let outside = 0;
   for (let i = 0; i < values.length; i++) {
     let x = values[i] as number;
-    if (x !== x) continue;
+    if (Number.isNaN(x)) continue;
     if (absolute && x < 0) x = -x;
     if (!(x >= first && x <= last)) {
       outside++;
@@ -130,7 +130,8 @@ export function entropyThreshold(
       quantized[j] = (prefix[s + merged] as number) - (prefix[s] as number);
     }
     quantized[quantizedBins - 1] =
-      (quantized[quantizedBins - 1] as number) + ((prefix[end] as number) - (prefix[start + quantizedBins * merged] as number));
+      (quantized[quantizedBins - 1] as number) +
+      ((prefix[end] as number) - (prefix[start + quantizedBins * merged] as number));
     q.fill(0, 0, len);
     for (let j = 0; j < quantizedBins; j++) {
       const s = j * merged;

@@ -4,7 +4,7 @@ import { describe, expect, it } from "vitest";
 import { dequantize, quantize } from "../kernels/quantize.js";
 import type { QParams } from "../qparams/qparams.js";
 import { createObserver, observerFromJSON } from "./create-observer.js";
-import { type Observer, OBSERVER_KINDS, type ObserverKind } from "./observer.js";
+import { OBSERVER_KINDS, type Observer, type ObserverKind } from "./observer.js";
 
 function feedAll(o: Observer, chunks: Float32Array[], shape?: (c: Float32Array) => number[]): Observer {
   for (let pass = 0; pass < o.passes; pass++) {
@@ -23,7 +23,8 @@ function quantizationMse(x: Float32Array, qp: QParams): number {
 
 function countLeaves(value: unknown): number {
   if (Array.isArray(value)) return value.reduce((n: number, v) => n + countLeaves(v), 0);
-  if (typeof value === "object" && value !== null) return Object.values(value).reduce((n: number, v) => n + countLeaves(v), 0);
+  if (typeof value === "object" && value !== null)
+    return Object.values(value).reduce((n: number, v) => n + countLeaves(v), 0);
   return 1;
 }
 
@@ -51,21 +52,26 @@ describe("merge", () => {
 
   it("per-channel min/max: merging shards is exact", () => {
     fc.assert(
-      fc.property(fc.integer({ min: 1, max: 6 }), fc.integer({ min: 1, max: 5 }), fc.integer({ min: 0, max: 1000 }), (ch, inner, seed) => {
-        const rand = seededRandom(seed);
-        const make = () => new Float32Array(2 * ch * inner).map(() => (rand() - 0.5) * 10);
-        const a = make();
-        const b = make();
-        const shape = [2, ch, inner];
-        const left = createObserver("per-channel-minmax", { axis: 1, dtype: "int8", symmetric: true });
-        left.observe(a, shape);
-        const right = createObserver("per-channel-minmax", { axis: 1, dtype: "int8", symmetric: true });
-        right.observe(b, shape);
-        left.merge(right);
-        const whole = createObserver("per-channel-minmax", { axis: 1, dtype: "int8", symmetric: true });
-        whole.observe(Float32Array.from([...a, ...b]), [4, ch, inner]);
-        expect(left.qparams()).toEqual(whole.qparams());
-      }),
+      fc.property(
+        fc.integer({ min: 1, max: 6 }),
+        fc.integer({ min: 1, max: 5 }),
+        fc.integer({ min: 0, max: 1000 }),
+        (ch, inner, seed) => {
+          const rand = seededRandom(seed);
+          const make = () => new Float32Array(2 * ch * inner).map(() => (rand() - 0.5) * 10);
+          const a = make();
+          const b = make();
+          const shape = [2, ch, inner];
+          const left = createObserver("per-channel-minmax", { axis: 1, dtype: "int8", symmetric: true });
+          left.observe(a, shape);
+          const right = createObserver("per-channel-minmax", { axis: 1, dtype: "int8", symmetric: true });
+          right.observe(b, shape);
+          left.merge(right);
+          const whole = createObserver("per-channel-minmax", { axis: 1, dtype: "int8", symmetric: true });
+          whole.observe(Float32Array.from([...a, ...b]), [4, ch, inner]);
+          expect(left.qparams()).toEqual(whole.qparams());
+        },
+      ),
     );
   });
 
@@ -182,7 +188,9 @@ describe("serialization and resume", () => {
 
   it("rejects foreign or corrupt state with a typed error", () => {
     expect(() => observerFromJSON("{not json")).toThrow(expect.objectContaining({ code: "invalid-state" }));
-    expect(() => observerFromJSON({ format: "other" } as never)).toThrow(expect.objectContaining({ code: "invalid-state" }));
+    expect(() => observerFromJSON({ format: "other" } as never)).toThrow(
+      expect.objectContaining({ code: "invalid-state" }),
+    );
   });
 });
 
@@ -198,7 +206,9 @@ describe("mse calibrator", () => {
   });
 
   it("scores at least 100 candidates per side and never widens past what was seen", () => {
-    expect(() => createObserver("mse", { candidates: 50 })).toThrow(expect.objectContaining({ code: "invalid-argument" }));
+    expect(() => createObserver("mse", { candidates: 50 })).toThrow(
+      expect.objectContaining({ code: "invalid-argument" }),
+    );
     const data = readSharedF32("conformance/tensors/c_student_t3.f32");
     const o = createObserver("mse");
     o.observe(data);
@@ -250,7 +260,9 @@ describe("bad input", () => {
     );
     const pc = createObserver("per-channel-minmax");
     pc.observe(Float32Array.of(1, 2), [2]);
-    expect(() => pc.observe(Float32Array.of(1, 2, 3), [3])).toThrow(expect.objectContaining({ code: "shape-mismatch" }));
+    expect(() => pc.observe(Float32Array.of(1, 2, 3), [3])).toThrow(
+      expect.objectContaining({ code: "shape-mismatch" }),
+    );
     expect(() => createObserver("minmax").observe([1, 2] as unknown as Float32Array)).toThrow(
       expect.objectContaining({ code: "invalid-argument" }),
     );

@@ -62,7 +62,7 @@ export class OnnxruntimeHistogramCalibrator extends BaseObserver {
       let ahi = this.absMax;
       for (let i = 0; i < data.length; i++) {
         const x = data[i] as number;
-        if (x !== x) continue;
+        if (Number.isNaN(x)) continue;
         if (x - x !== 0) {
           throw new ZeropointError("non-finite-data", `${this.kind}: element ${i} is ${x}`, { details: { index: i } });
         }
@@ -186,7 +186,8 @@ export class OnnxruntimeHistogramCalibrator extends BaseObserver {
     if (this.pass === 1) {
       this.buildEdges();
       const counts = floatsFromJSON(state.counts, this.kind);
-      if (counts.length !== this.bins) throw new ZeropointError("invalid-state", `${this.kind}: expected ${this.bins} counts`);
+      if (counts.length !== this.bins)
+        throw new ZeropointError("invalid-state", `${this.kind}: expected ${this.bins} counts`);
       this.counts = Float64Array.from(counts);
     }
   }

@@ -12,7 +12,9 @@ export function finiteMinMax(data: Float32Array, out: { min: number; max: number
   }
   if (lo === Number.NEGATIVE_INFINITY || hi === Number.POSITIVE_INFINITY) {
     const index = data.findIndex((v) => !Number.isFinite(v) && !Number.isNaN(v));
-    throw new ZeropointError("non-finite-data", `${context}: element ${index} is ${data[index]}`, { details: { index } });
+    throw new ZeropointError("non-finite-data", `${context}: element ${index} is ${data[index]}`, {
+      details: { index },
+    });
   }
   out.min = lo;
   out.max = hi;

@@ -123,7 +123,12 @@ export function combineHistograms(
 }
 
 /** Adds a batch to a histogram state the way `HistogramObserver.forward` does. */
-export function observeIntoHistogram(state: TorchHistogram, data: Float32Array, batchMin: number, batchMax: number): void {
+export function observeIntoHistogram(
+  state: TorchHistogram,
+  data: Float32Array,
+  batchMin: number,
+  batchMax: number,
+): void {
   const bins = state.counts.length;
   if (state.min === Number.POSITIVE_INFINITY || state.max === Number.NEGATIVE_INFINITY) {
     state.counts.fill(0);
@@ -208,7 +213,9 @@ export function computeQuantizationError(
   const dw = f32(dstWidth);
   const halfDst = f32(dstWidth / 2);
   const negHalfDst = f32(-dstWidth / 2);
-  const middleNorm = f32(f32(f32(f32(halfDst * halfDst) * halfDst) - f32(f32(negHalfDst * negHalfDst) * negHalfDst)) / 3);
+  const middleNorm = f32(
+    f32(f32(f32(halfDst * halfDst) * halfDst) - f32(f32(negHalfDst * negHalfDst) * negHalfDst)) / 3,
+  );
   let total = 0;
   for (let i = 0; i < bins; i++) {
     const h = hist[i] as number;

@@ -11,11 +11,17 @@ describe("resolveQuantRange", () => {
     expect(resolveQuantRange({ dtype: "int8", reduceRange: true }, "pytorch")).toEqual({ qmin: -64, qmax: 63 });
     expect(resolveQuantRange({ dtype: "int8", reduceRange: true }, "onnxruntime")).toEqual({ qmin: -64, qmax: 64 });
     expect(resolveQuantRange({ dtype: "uint8", symmetric: true }, "onnxruntime")).toEqual({ qmin: 0, qmax: 254 });
-    expect(resolveQuantRange({ dtype: "int16", symmetric: true }, "onnxruntime")).toEqual({ qmin: -32767, qmax: 32767 });
+    expect(resolveQuantRange({ dtype: "int16", symmetric: true }, "onnxruntime")).toEqual({
+      qmin: -32767,
+      qmax: 32767,
+    });
     expect(resolveQuantRange({ dtype: "int4", symmetric: true }, "onnxruntime")).toEqual({ qmin: -8, qmax: 7 });
     expect(resolveQuantRange({ dtype: "int8", narrowRange: true }, "tflite")).toEqual({ qmin: -127, qmax: 127 });
     expect(resolveQuantRange({ dtype: "int8", quantMin: -2, quantMax: 1 })).toEqual({ qmin: -2, qmax: 1 });
-    expect(resolveQuantRange({ dtype: "uint8", quantMin: 0, quantMax: 255, reduceRange: true })).toEqual({ qmin: 0, qmax: 127 });
+    expect(resolveQuantRange({ dtype: "uint8", quantMin: 0, quantMax: 255, reduceRange: true })).toEqual({
+      qmin: 0,
+      qmax: 127,
+    });
   });
 
   it("rejects bad custom ranges with a typed error", () => {
@@ -60,7 +66,11 @@ describe("computeQParams conventions (closed-form cases)", () => {
     expect(asym.zeroPoint[0]).toBe(-128);
     const tiny = computeQParams(0, 1e-39, { scheme: { dtype: "uint8" }, convention: "onnxruntime" });
     expect([tiny.scale[0], tiny.zeroPoint[0]]).toEqual([1, 0]);
-    const minReal = computeQParams(0, 0, { scheme: { dtype: "uint8" }, convention: "onnxruntime", minRealRange: 0.0001 });
+    const minReal = computeQParams(0, 0, {
+      scheme: { dtype: "uint8" },
+      convention: "onnxruntime",
+      minRealRange: 0.0001,
+    });
     expect(minReal.scale[0]).toBe(f32(f32(0.0001) / 255));
   });
 
@@ -109,7 +119,9 @@ describe("computeQParams conventions (closed-form cases)", () => {
 
   it("rejects NaN, infinite and inverted ranges with typed errors", () => {
     const scheme = { dtype: "uint8" } as const;
-    expect(() => computeQParams(Number.NaN, 1, { scheme })).toThrow(expect.objectContaining({ code: "non-finite-data" }));
+    expect(() => computeQParams(Number.NaN, 1, { scheme })).toThrow(
+      expect.objectContaining({ code: "non-finite-data" }),
+    );
     expect(() => computeQParams(0, Number.POSITIVE_INFINITY, { scheme, convention: "onnxruntime" })).toThrow(
       expect.objectContaining({ code: "non-finite-data" }),
     );

@@ -1,4 +1,4 @@
-import { type QuantDtype, dtypeInfo } from "../dtype/dtype.js";
+import { dtypeInfo, type QuantDtype } from "../dtype/dtype.js";
 import { ZeropointError } from "../errors/zeropoint-error.js";
 
 /** How many quantization parameter sets a tensor gets. */

@@ -1,0 +1,112 @@
+/**
+ * @packageDocumentation
+ * `@zeropoint/core`: the framework-neutral quantization core shared by the zeropoint adapters.
+ * Schemes and dtypes, quantization parameters under PyTorch / onnxruntime / TFLite conventions,
+ * fake quantization, streaming observers and calibrators, int8 kernels, recipes and the support
+ * matrix registry. No runtime dependencies.
+ */
+
+export {
+  allocateQuantArray,
+  type DtypeInfo,
+  dtypeInfo,
+  isQuantDtype,
+  QUANT_DTYPES,
+  type QuantArray,
+  type QuantArrayMap,
+  type QuantDtype,
+} from "./dtype/dtype.js";
+export { ZeropointError, type ZeropointErrorCode } from "./errors/zeropoint-error.js";
+export { type Conv2dGeometry, type Conv2dInt8Args, conv2dInt8, conv2dOutputShape } from "./kernels/conv2d.js";
+export { dynamicQuantizeLinear } from "./kernels/dynamic-quantize-linear.js";
+export {
+  type FakeQuantizeOptions,
+  type FakeQuantizeResult,
+  fakeQuantize,
+  fakeQuantizeBackward,
+} from "./kernels/fake-quantize.js";
+export {
+  GEMM_BLOCK_K,
+  GEMM_BLOCK_N,
+  type GemmFloat32Args,
+  type GemmInt8Args,
+  gemmFloat32,
+  gemmInt8,
+  type Int8Like,
+} from "./kernels/gemm.js";
+export { shapeSize } from "./kernels/layout.js";
+export { type QLinearConvArgs, type QTensor, qlinearConv, qlinearMatMul } from "./kernels/qlinear.js";
+export {
+  dequantize,
+  dequantizeInto,
+  packInt4,
+  type QuantizeOptions,
+  quantize,
+  quantizeInto,
+  unpackInt4,
+} from "./kernels/quantize.js";
+export {
+  multiplyByQuantizedMultiplier,
+  type QuantizedMultiplier,
+  quantizeMultiplier,
+  type RequantizeTarget,
+  requantizeFixedPoint,
+  requantizeFloat,
+  roundingDivideByPOT,
+  saturatingRoundingDoublingHighMul,
+} from "./kernels/requantize.js";
+export {
+  FLOAT32_EPS,
+  FLOAT32_TINY,
+  type RoundingMode,
+  roundHalfAwayFromZero,
+  roundHalfToEven,
+  roundWith,
+} from "./numerics/rounding.js";
+export { createObserver, observerFromJSON } from "./observers/create-observer.js";
+export { histogramQuantizationError } from "./observers/mse-observer.js";
+export {
+  defaultConvention,
+  type FloatRange,
+  OBSERVER_KINDS,
+  type Observer,
+  type ObserverKind,
+  type ObserverOptions,
+  type ObserverState,
+} from "./observers/observer.js";
+export { type ComputeQParamsOptions, computeQParams, type QParams, representableRange } from "./qparams/qparams.js";
+export {
+  APPROACHES,
+  type Approach,
+  CALIBRATION_METHODS,
+  type CalibrationMethod,
+  type CalibrationSpec,
+  defaultRecipe,
+  type ExplicitQParams,
+  parseRecipe,
+  type QuantizationPlan,
+  type Recipe,
+  type RecipeOverride,
+  type ResolvedSettings,
+  recipeToJSON,
+  resolveSettings,
+} from "./recipe/recipe.js";
+export {
+  type Granularity,
+  normalizeAxis,
+  QUANT_CONVENTIONS,
+  type QuantConvention,
+  type QuantRange,
+  type QuantScheme,
+  resolveQuantRange,
+} from "./scheme/scheme.js";
+export {
+  type Capability,
+  type CapabilityEvidence,
+  DATA_REQUIREMENT,
+  type DataRequirement,
+  getSupportMatrix,
+  registerCapability,
+  SupportMatrix,
+  type SupportMatrixRow,
+} from "./support-matrix/support-matrix.js";
