@@ -17,7 +17,14 @@ export {
   type QuantDtype,
 } from "./dtype/dtype.js";
 export { ZeropointError, type ZeropointErrorCode } from "./errors/zeropoint-error.js";
-export { type Conv2dGeometry, type Conv2dInt8Args, conv2dInt8, conv2dOutputShape } from "./kernels/conv2d.js";
+export {
+  type Conv2dFloat32Args,
+  type Conv2dGeometry,
+  type Conv2dInt8Args,
+  conv2dFloat32,
+  conv2dInt8,
+  conv2dOutputShape,
+} from "./kernels/conv2d.js";
 export { dynamicQuantizeLinear } from "./kernels/dynamic-quantize-linear.js";
 export {
   type FakeQuantizeOptions,

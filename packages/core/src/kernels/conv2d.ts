@@ -133,3 +133,85 @@ export function conv2dInt8(args: Conv2dInt8Args): { output: Int32Array; shape: [
   }
   return { output, shape };
 }
+
+/** Arguments of {@link conv2dFloat32}. */
+export interface Conv2dFloat32Args extends Conv2dGeometry {
+  readonly input: Float32Array;
+  readonly inputShape: readonly [number, number, number, number];
+  readonly weight: Float32Array;
+  readonly weightShape: readonly [number, number, number, number];
+  readonly bias?: Float32Array;
+}
+
+/**
+ * float32 2-D convolution (NCHW) with the same im2col and loop order as {@link conv2dInt8}: the
+ * baseline the int8 kernel is benchmarked against, and the float path of the adapters.
+ */
+export function conv2dFloat32(args: Conv2dFloat32Args): {
+  output: Float32Array;
+  shape: [number, number, number, number];
+} {
+  const shape = conv2dOutputShape(args.inputShape, args.weightShape, args);
+  const [batch, m, oh, ow] = shape;
+  const [, c, h, w] = args.inputShape;
+  const [, cPerGroup, kh, kw] = args.weightShape;
+  if (args.input.length !== batch * c * h * w)
+    throw new ZeropointError("shape-mismatch", "conv2d input length does not match its shape");
+  if (args.weight.length !== m * cPerGroup * kh * kw) {
+    throw new ZeropointError("shape-mismatch", "conv2d weight length does not match its shape");
+  }
+  if (args.bias !== undefined && args.bias.length !== m)
+    throw new ZeropointError("shape-mismatch", `bias must have ${m} entries`);
+  const [sh, sw] = args.strides ?? [1, 1];
+  const [pt, pl] = args.pads ?? [0, 0, 0, 0];
+  const [dh, dw] = args.dilations ?? [1, 1];
+  const group = args.group ?? 1;
+  const mPerGroup = m / group;
+  const rows = cPerGroup * kh * kw;
+  const positions = oh * ow;
+  const col = new Float32Array(rows * positions);
+  const output = new Float32Array(batch * m * positions);
+  const { input, weight } = args;
+  for (let b = 0; b < batch; b++) {
+    for (let g = 0; g < group; g++) {
+      for (let ci = 0; ci < cPerGroup; ci++) {
+        const channelBase = (b * c + g * cPerGroup + ci) * h * w;
+        for (let y = 0; y < kh; y++) {
+          for (let x = 0; x < kw; x++) {
+            const rowBase = ((ci * kh + y) * kw + x) * positions;
+            for (let oy = 0; oy < oh; oy++) {
+              const iy = oy * sh - pt + y * dh;
+              const outBase = rowBase + oy * ow;
+              if (iy < 0 || iy >= h) {
+                col.fill(0, outBase, outBase + ow);
+                continue;
+              }
+              const inRow = channelBase + iy * w;
+              for (let ox = 0; ox < ow; ox++) {
+                const ix = ox * sw - pl + x * dw;
+                col[outBase + ox] = ix < 0 || ix >= w ? 0 : (input[inRow + ix] as number);
+              }
+            }
+          }
+        }
+      }
+      for (let mi = 0; mi < mPerGroup; mi++) {
+        const oc = g * mPerGroup + mi;
+        const outBase = (b * m + oc) * positions;
+        const wBase = oc * rows;
+        for (let r = 0; r < rows; r++) {
+          const wv = weight[wBase + r] as number;
+          if (wv === 0) continue;
+          const colBase = r * positions;
+          for (let p = 0; p < positions; p++)
+            output[outBase + p] = (output[outBase + p] as number) + wv * (col[colBase + p] as number);
+        }
+        if (args.bias !== undefined) {
+          const bv = args.bias[oc] as number;
+          for (let p = 0; p < positions; p++) output[outBase + p] = (output[outBase + p] as number) + bv;
+        }
+      }
+    }
+  }
+  return { output, shape };
+}

@@ -54,40 +54,71 @@ export function quantizeInto(
     if (!(scale > 0) || !Number.isFinite(scale)) {
       throw new ZeropointError("invalid-argument", `scale ${p} must be positive and finite, got ${scale}`);
     }
-    const end = start + count;
-    if (convention === "pytorch") {
-      const inv = f32(1 / scale);
-      for (let i = start; i < end; i++) {
-        const x = data[i] as number;
-        if (x - x !== 0) throw nonFinite(i, x);
-        // x * inv is a float32 product; Math.round then ties-to-even correction.
-        const v = f32(x * inv);
-        let r = Math.round(v);
-        if (r - v === 0.5 && (r & 1) !== 0) r -= 1;
-        const q = r + zp;
-        out[i] = q < qmin ? qmin : q > qmax ? qmax : q;
-      }
-    } else if (convention === "onnxruntime") {
-      for (let i = start; i < end; i++) {
-        const x = data[i] as number;
-        if (x - x !== 0) throw nonFinite(i, x);
-        const v = f32(x / scale);
-        let r = Math.round(v);
-        if (r - v === 0.5 && (r & 1) !== 0) r -= 1;
-        const q = r + zp;
-        out[i] = q < qmin ? qmin : q > qmax ? qmax : q;
-      }
-    } else {
-      for (let i = start; i < end; i++) {
-        const x = data[i] as number;
-        if (x - x !== 0) throw nonFinite(i, x);
-        const v = f32(x / scale);
-        const r = v < 0 ? -Math.round(-v) : Math.round(v);
-        const q = r + zp;
-        out[i] = q < qmin ? qmin : q > qmax ? qmax : q;
-      }
-    }
+    quantizeRun(out, data, start, start + count, scale, zp, qmin, qmax, convention);
   });
+}
+
+/**
+ * 1.5 * 2^52: `(v + ROUNDER) - ROUNDER` rounds a double to an integer, ties to even, exactly for
+ * |v| < 2^51. V8 compiles it to two adds, where `Math.round` costs ~10x more here. Values are
+ * clamped to the integer range first, so they are always far inside that bound.
+ */
+const ROUNDER = 6755399441055744;
+
+function quantizeRun(
+  out: QuantArrayMap[QuantDtype],
+  data: Float32Array,
+  start: number,
+  end: number,
+  scale: number,
+  zp: number,
+  qmin: number,
+  qmax: number,
+  convention: QuantConvention,
+): void {
+  // Clamping the real-valued quotient to the integer bounds before rounding is equivalent to
+  // clamping after (the bounds are integers) and keeps the rounding trick in range.
+  const lo = qmin - zp;
+  const hi = qmax - zp;
+  // x - x is 0 for finite x and NaN otherwise: one add per element detects NaN and +-Infinity
+  // without a branch; the error names the first bad index afterwards. Clamps use Math.min/max,
+  // which V8 compiles to branchless minsd/maxsd (measured ~1.5x faster than ternaries here).
+  let bad = 0;
+  if (convention === "pytorch") {
+    const inv = f32(1 / scale);
+    for (let i = start; i < end; i++) {
+      const x = data[i] as number;
+      bad += x - x;
+      const v = Math.min(Math.max(f32(x * inv), lo), hi);
+      out[i] = v + ROUNDER - ROUNDER + zp;
+    }
+  } else if (convention === "onnxruntime") {
+    for (let i = start; i < end; i++) {
+      const x = data[i] as number;
+      // float32 division, as onnxruntime's QuantizeLinear: the double quotient rounded to float32
+      // equals the float32 quotient (no double-rounding error for division).
+      bad += x - x;
+      const v = Math.min(Math.max(f32(x / scale), lo), hi);
+      out[i] = v + ROUNDER - ROUNDER + zp;
+    }
+  } else {
+    for (let i = start; i < end; i++) {
+      const x = data[i] as number;
+      bad += x - x;
+      const v = Math.min(Math.max(f32(x / scale), lo), hi);
+      // TFLite rounds ties away from zero: floor(|v| + 0.5), from the nearest integer of |v| + 0.5.
+      const b = (v < 0 ? -v : v) + 0.5;
+      const r = b + ROUNDER - ROUNDER;
+      const t = r > b ? r - 1 : r;
+      out[i] = (v < 0 ? -t : t) + zp;
+    }
+  }
+  if (bad !== 0) {
+    for (let i = start; i < end; i++) {
+      const x = data[i] as number;
+      if (!Number.isFinite(x)) throw nonFinite(i, x);
+    }
+  }
 }
 
 /** Dequantizes: `x = (q - zp) * scale` in float32. */

@@ -1,0 +1,77 @@
+import { seededRandom } from "@zeropoint/test-helpers";
+import { describe, expect, it } from "vitest";
+import { conv2dFloat32, conv2dInt8 } from "./conv2d.js";
+
+describe("conv2dFloat32", () => {
+  it("equals the int8 kernel on integer-valued data (same geometry handling)", () => {
+    const rand = seededRandom(9);
+    for (let c = 0; c < 50; c++) {
+      const group = 1 + Math.floor(rand() * 2);
+      const cin = group * (1 + Math.floor(rand() * 3));
+      const m = group * (1 + Math.floor(rand() * 3));
+      const x = Int8Array.from({ length: 2 * cin * 7 * 6 }, () => Math.floor(rand() * 256) - 128);
+      const w = Int8Array.from({ length: m * (cin / group) * 9 }, () => Math.floor(rand() * 256) - 128);
+      const geometry = { strides: [2, 1] as const, pads: [1, 0, 1, 2] as const, dilations: [1, 2] as const, group };
+      const int = conv2dInt8({
+        input: x,
+        inputShape: [2, cin, 7, 6],
+        weight: w,
+        weightShape: [m, cin / group, 3, 3],
+        ...geometry,
+      });
+      const flt = conv2dFloat32({
+        input: Float32Array.from(x),
+        inputShape: [2, cin, 7, 6],
+        weight: Float32Array.from(w),
+        weightShape: [m, cin / group, 3, 3],
+        ...geometry,
+      });
+      expect(flt.shape).toEqual(int.shape);
+      expect(Array.from(flt.output)).toEqual(Array.from(int.output));
+    }
+  });
+
+  it("rejects inconsistent shapes with typed errors", () => {
+    expect(() =>
+      conv2dFloat32({
+        input: new Float32Array(4),
+        inputShape: [1, 1, 2, 2],
+        weight: new Float32Array(9),
+        weightShape: [1, 1, 3, 3],
+      }),
+    ).toThrow(expect.objectContaining({ code: "invalid-shape" }));
+    expect(() =>
+      conv2dInt8({
+        input: new Int8Array(8),
+        inputShape: [1, 2, 2, 2],
+        weight: new Int8Array(3),
+        weightShape: [1, 3, 1, 1],
+      }),
+    ).toThrow(expect.objectContaining({ code: "shape-mismatch" }));
+  });
+});
+
+describe("gemmFloat32", () => {
+  it("equals gemmInt8 on integer-valued data, with bias", async () => {
+    const { gemmFloat32, gemmInt8 } = await import("./gemm.js");
+    const rand = seededRandom(11);
+    for (let c = 0; c < 30; c++) {
+      const m = 1 + Math.floor(rand() * 5);
+      const k = 1 + Math.floor(rand() * 300);
+      const n = 1 + Math.floor(rand() * 300);
+      const a = Int8Array.from({ length: m * k }, () => Math.floor(rand() * 256) - 128);
+      const b = Int8Array.from({ length: k * n }, () => Math.floor(rand() * 256) - 128);
+      const bias = Int32Array.from({ length: n }, () => Math.floor(rand() * 1000));
+      const int = gemmInt8({ a, b, m, k, n, bias });
+      const flt = gemmFloat32({
+        a: Float32Array.from(a),
+        b: Float32Array.from(b),
+        m,
+        k,
+        n,
+        bias: Float32Array.from(bias),
+      });
+      expect(Array.from(flt)).toEqual(Array.from(int));
+    }
+  });
+});
