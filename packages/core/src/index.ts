@@ -70,6 +70,7 @@ export {
   roundHalfToEven,
   roundWith,
 } from "./numerics/rounding.js";
+export { sqnr } from "./numerics/sqnr.js";
 export { createObserver, observerFromJSON } from "./observers/create-observer.js";
 export { histogramQuantizationError } from "./observers/mse-observer.js";
 export {
