@@ -1,6 +1,6 @@
 // Child process for the streaming-memory test: feeds `batches` batches of 2^20 floats through an
 // observer (both passes for two-pass kinds) and prints the peak RSS in bytes.
-import { type ObserverKind, createObserver } from "../src/index.js";
+import { createObserver, type ObserverKind } from "../src/index.js";
 
 const [kind, batchesArg] = process.argv.slice(2) as [ObserverKind, string];
 const batches = Number(batchesArg);

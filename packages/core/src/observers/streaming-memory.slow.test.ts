@@ -7,10 +7,14 @@ import { OBSERVER_KINDS } from "./observer.js";
 const fixture = resolve(dirname(fileURLToPath(import.meta.url)), "../../test-fixtures/observe-batches.ts");
 
 function peakRss(kind: string, batches: number): number {
-  const out = execFileSync(process.execPath, ["--conditions=@zeropoint/source", "--import", "tsx", fixture, kind, String(batches)], {
-    encoding: "utf8",
-    cwd: resolve(dirname(fixture), ".."),
-  });
+  const out = execFileSync(
+    process.execPath,
+    ["--conditions=@zeropoint/source", "--import", "tsx", fixture, kind, String(batches)],
+    {
+      encoding: "utf8",
+      cwd: resolve(dirname(fixture), ".."),
+    },
+  );
   return Number(out);
 }
 
