@@ -31,6 +31,33 @@ describe("conv2dFloat32", () => {
     }
   });
 
+  it("stays exact past one 128-row block (lane splitting), with extreme uint8 values and zero points", () => {
+    // 40 channels x 3x3 = 360 rows; all-255 inputs with zero point 0 against weights 0 with zero
+    // point 255 give the largest products the packed lanes must hold.
+    for (const fill of [255, 0, 128]) {
+      const x = new Uint8Array(40 * 9 * 7).fill(fill);
+      const w = new Uint8Array(3 * 40 * 9).fill(255 - fill);
+      const geometry = { pads: [1, 1, 1, 1] as const };
+      const int = conv2dInt8({
+        input: x,
+        inputShape: [1, 40, 9, 7],
+        inputZeroPoint: 0,
+        weight: w,
+        weightShape: [3, 40, 3, 3],
+        weightZeroPoint: 255,
+        ...geometry,
+      });
+      const flt = conv2dFloat32({
+        input: Float32Array.from(x),
+        inputShape: [1, 40, 9, 7],
+        weight: Float32Array.from(w, (v) => v - 255),
+        weightShape: [3, 40, 3, 3],
+        ...geometry,
+      });
+      expect(Array.from(int.output)).toEqual(Array.from(flt.output));
+    }
+  });
+
   it("rejects inconsistent shapes with typed errors", () => {
     expect(() =>
       conv2dFloat32({

@@ -1,5 +1,5 @@
 import { ZeropointError } from "../errors/zeropoint-error.js";
-import type { Int8Like } from "./gemm.js";
+import { GEMM_BLOCK_K, type Int8Like, packColumnPairs, unpackPairsInto } from "./gemm.js";
 
 /** Geometry of a 2-D convolution (ONNX attribute names). */
 export interface Conv2dGeometry {
@@ -58,7 +58,8 @@ export function conv2dOutputShape(
 /**
  * int8/uint8 2-D convolution, NCHW, int32 output `sum (x - zx)(w - zw) + bias` (ConvInteger /
  * the accumulation of QLinearConv). im2col into an int16 buffer of `x - zx` (padding contributes
- * exactly 0), then the same loop shape as the GEMM: `acc[p] += (w - zw) * col[r, p]`.
+ * exactly 0), then the same loop shape as the GEMM: `acc[p] += (w - zw) * col[r, p]`, with
+ * output positions pair-packed as in {@link gemmInt8} (`x - zx` and `w - zw` stay within ±255).
  */
 export function conv2dInt8(args: Conv2dInt8Args): { output: Int32Array; shape: [number, number, number, number] } {
   const shape = conv2dOutputShape(args.inputShape, args.weightShape, args);
@@ -84,6 +85,8 @@ export function conv2dInt8(args: Conv2dInt8Args): { output: Int32Array; shape: [
   const rows = cPerGroup * kh * kw;
   const positions = oh * ow;
   const col = new Int16Array(rows * positions);
+  const pairs = (positions + 1) >> 1;
+  const acc = new Float64Array(pairs);
   const output = new Int32Array(batch * m * positions);
   const input = args.input;
   const weight = args.weight;
@@ -112,17 +115,24 @@ export function conv2dInt8(args: Conv2dInt8Args): { output: Int32Array; shape: [
           }
         }
       }
+      // Pair-pack the columns (two output positions per float64, see packColumnPairs) so each
+      // inner step does two multiply-adds; lanes are split every GEMM_BLOCK_K rows.
+      const packed = packColumnPairs(col, rows, positions);
       for (let mi = 0; mi < mPerGroup; mi++) {
         const oc = g * mPerGroup + mi;
         const zwc = typeof zw === "number" ? zw : (zw[oc] as number);
         const outBase = (b * m + oc) * positions;
         const wBase = oc * rows;
-        for (let r = 0; r < rows; r++) {
-          const wv = (weight[wBase + r] as number) - zwc;
-          if (wv === 0) continue;
-          const colBase = r * positions;
-          for (let p = 0; p < positions; p++)
-            output[outBase + p] = (output[outBase + p] as number) + wv * (col[colBase + p] as number);
+        for (let r0 = 0; r0 < rows; r0 += GEMM_BLOCK_K) {
+          const r1 = Math.min(r0 + GEMM_BLOCK_K, rows);
+          acc.fill(0);
+          for (let r = r0; r < r1; r++) {
+            const wv = (weight[wBase + r] as number) - zwc;
+            if (wv === 0) continue;
+            const colBase = r * pairs;
+            for (let t = 0; t < pairs; t++) acc[t] = (acc[t] as number) + wv * (packed[colBase + t] as number);
+          }
+          unpackPairsInto(acc, pairs, output, outBase, positions, 0);
         }
         if (args.bias !== undefined) {
           const bv = args.bias[oc] as number;

@@ -27,10 +27,60 @@ export const GEMM_BLOCK_N = 256;
 export const GEMM_BLOCK_K = 128;
 
 /**
+ * Two 8-bit products share one float64: column pair `(2t, 2t+1)` of B is stored as
+ * `b[2t] + b[2t+1] * LANE`, so `a * packed` performs both multiply-adds at once. Exactness: one
+ * product is at most 255 * 255 < 2^16 in magnitude, a depth block of {@link GEMM_BLOCK_K} = 128 sums to
+ * less than 2^23 per lane, so the low lane never reaches LANE / 2 and the whole value stays below
+ * 2^48, far inside float64's 2^53 exact-integer range. Lanes are split after every depth block.
+ */
+const LANE = 2 ** 25;
+const INV_LANE = 2 ** -25;
+
+/**
+ * Packs adjacent column pairs of a row-major `[rows, cols]` 8-bit (or small int16) matrix into
+ * `[rows, ceil(cols / 2)]` float64 pairs (see {@link LANE}); `offset` is subtracted first.
+ */
+export function packColumnPairs(src: Int8Like | Int16Array, rows: number, cols: number, offset = 0): Float64Array {
+  const pairs = (cols + 1) >> 1;
+  const out = new Float64Array(rows * pairs);
+  const even = cols & ~1;
+  for (let r = 0; r < rows; r++) {
+    const s = r * cols;
+    const d = r * pairs;
+    for (let c = 0; c < even; c += 2) {
+      out[d + (c >> 1)] = (src[s + c] as number) - offset + ((src[s + c + 1] as number) - offset) * LANE;
+    }
+    if (even !== cols) out[d + pairs - 1] = (src[s + cols - 1] as number) - offset;
+  }
+  return out;
+}
+
+/** Splits packed lane sums into `out[base + 2t]`, `out[base + 2t + 1]` (int32, adding). */
+export function unpackPairsInto(
+  acc: Float64Array,
+  pairs: number,
+  out: Int32Array,
+  base: number,
+  cols: number,
+  t0: number,
+): void {
+  for (let t = 0; t < pairs; t++) {
+    const v = acc[t] as number;
+    // The low lane is below LANE / 2 in magnitude, so rounding recovers the high lane exactly.
+    const hi = Math.round(v * INV_LANE);
+    const lo = v - hi * LANE;
+    const j = (t0 + t) * 2;
+    out[base + j] = (out[base + j] as number) + lo;
+    if (j + 1 < cols) out[base + j + 1] = (out[base + j + 1] as number) + hi;
+  }
+}
+
+/**
  * `C = (A - za)(B - zb) + bias` with int32 accumulation (MatMulInteger semantics, wrapping on
- * overflow like the C kernels). Blocked over n and k; the inner loop is a contiguous
- * `acc[j] += a * B[k, j]`. The B zero point is applied afterwards as `zb_j * sum_k (a - za)`, so the
- * inner loop reads B unchanged.
+ * int32 overflow like the C kernels). Blocked over n (column pairs) and k like {@link gemmFloat32},
+ * with the same loop order; B is packed two columns per float64 (see {@link LANE}), so each inner
+ * step does two int8 multiply-adds. The B zero point is applied afterwards as
+ * `zb_j * sum_k (a - za)`, so B is packed unchanged.
  */
 export function gemmInt8(args: GemmInt8Args): Int32Array {
   const { a, b, m, k, n } = args;
@@ -49,19 +99,25 @@ export function gemmInt8(args: GemmInt8Args): Int32Array {
     for (let p = 0; p < k; p++) s += (a[i * k + p] as number) - za;
     rowSums[i] = s;
   }
-  for (let j0 = 0; j0 < n; j0 += GEMM_BLOCK_N) {
-    const j1 = Math.min(j0 + GEMM_BLOCK_N, n);
+  const pairs = (n + 1) >> 1;
+  const packed = packColumnPairs(b, k, n);
+  const blockPairs = GEMM_BLOCK_N >> 1;
+  const acc = new Float64Array(blockPairs);
+  for (let t0 = 0; t0 < pairs; t0 += blockPairs) {
+    const t1 = Math.min(t0 + blockPairs, pairs);
+    const width = t1 - t0;
     for (let p0 = 0; p0 < k; p0 += GEMM_BLOCK_K) {
       const p1 = Math.min(p0 + GEMM_BLOCK_K, k);
       for (let i = 0; i < m; i++) {
         const aRow = i * k;
-        const cRow = i * n;
+        acc.fill(0, 0, width);
         for (let p = p0; p < p1; p++) {
           const av = (a[aRow + p] as number) - za;
           if (av === 0) continue;
-          const bRow = p * n;
-          for (let j = j0; j < j1; j++) out[cRow + j] = (out[cRow + j] as number) + av * (b[bRow + j] as number);
+          const bRow = p * pairs + t0;
+          for (let t = 0; t < width; t++) acc[t] = (acc[t] as number) + av * (packed[bRow + t] as number);
         }
+        unpackPairsInto(acc, width, out, i * n, n, t0);
       }
     }
   }
