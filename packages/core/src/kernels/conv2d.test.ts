@@ -33,28 +33,39 @@ describe("conv2dFloat32", () => {
 
   it("stays exact past one 128-row block (lane splitting), with extreme uint8 values and zero points", () => {
     // 40 channels x 3x3 = 360 rows; all-255 inputs with zero point 0 against weights 0 with zero
-    // point 255 give the largest products the packed lanes must hold.
+    // point 255 give the largest products the packed lanes must hold (sums reach 360 * 65025, past
+    // float32's exact range, so the reference is a naive loop in float64).
+    const [c, h, w, m] = [40, 9, 7, 3];
     for (const fill of [255, 0, 128]) {
-      const x = new Uint8Array(40 * 9 * 7).fill(fill);
-      const w = new Uint8Array(3 * 40 * 9).fill(255 - fill);
-      const geometry = { pads: [1, 1, 1, 1] as const };
+      const x = new Uint8Array(c * h * w).fill(fill);
+      const wt = new Uint8Array(m * c * 9).fill(255 - fill);
       const int = conv2dInt8({
         input: x,
-        inputShape: [1, 40, 9, 7],
-        inputZeroPoint: 0,
-        weight: w,
-        weightShape: [3, 40, 3, 3],
+        inputShape: [1, c, h, w],
+        weight: wt,
+        weightShape: [m, c, 3, 3],
         weightZeroPoint: 255,
-        ...geometry,
+        pads: [1, 1, 1, 1],
       });
-      const flt = conv2dFloat32({
-        input: Float32Array.from(x),
-        inputShape: [1, 40, 9, 7],
-        weight: Float32Array.from(w, (v) => v - 255),
-        weightShape: [3, 40, 3, 3],
-        ...geometry,
-      });
-      expect(Array.from(int.output)).toEqual(Array.from(flt.output));
+      for (let oc = 0; oc < m; oc++) {
+        for (let y = 0; y < h; y++) {
+          for (let z = 0; z < w; z++) {
+            let expected = 0;
+            for (let ci = 0; ci < c; ci++) {
+              for (let ky = 0; ky < 3; ky++) {
+                for (let kx = 0; kx < 3; kx++) {
+                  const iy = y - 1 + ky;
+                  const ix = z - 1 + kx;
+                  if (iy < 0 || iy >= h || ix < 0 || ix >= w) continue;
+                  expected +=
+                    (x[(ci * h + iy) * w + ix] as number) * ((wt[((oc * c + ci) * 3 + ky) * 3 + kx] as number) - 255);
+                }
+              }
+            }
+            expect(int.output[(oc * h + y) * w + z]).toBe(expected);
+          }
+        }
+      }
     }
   });
 
