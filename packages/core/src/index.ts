@@ -52,6 +52,7 @@ export {
   quantizeInto,
   unpackInt4,
 } from "./kernels/quantize.js";
+export { type QuantizedBias, quantizeBias } from "./kernels/quantize-bias.js";
 export {
   multiplyByQuantizedMultiplier,
   type QuantizedMultiplier,
