@@ -156,6 +156,10 @@ export interface Conv2dFloat32Args extends Conv2dGeometry {
 /**
  * float32 2-D convolution (NCHW) with the same im2col and loop order as {@link conv2dInt8}: the
  * baseline the int8 kernel is benchmarked against, and the float path of the adapters.
+ *
+ * The im2col loop is written out again rather than shared with the int8 kernel on purpose: a shared
+ * function sees two typed-array kinds and turns polymorphic, which measured 20-30% slower for both
+ * kernels (`pnpm bench`) and would make the benchmark baseline unfair.
  */
 export function conv2dFloat32(args: Conv2dFloat32Args): {
   output: Float32Array;
