@@ -79,3 +79,5 @@ export function seededRandom(seed: number): () => number {
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }
+
+export { type MnistSplit, mnistSplit } from "./mnist.js";

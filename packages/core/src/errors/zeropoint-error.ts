@@ -18,6 +18,8 @@ export type ZeropointErrorCode =
   | "invalid-recipe"
   | "duplicate-capability"
   | "unsupported-op"
+  | "invalid-model"
+  | "invalid-calibration-data"
   | "missing-dependency"
   | "io-error";
 

@@ -1,0 +1,233 @@
+import {
+  type CalibrationMethod,
+  createObserver,
+  type Observer,
+  type ObserverOptions,
+  ZeropointError,
+} from "@zeropoint/core";
+import { encodeModel } from "../model/model-io.js";
+import { DataType, type OnnxModel, type OnnxValueInfo, toNumber } from "../model/onnx-schema.js";
+import { loadOnnxruntime } from "../runtime/onnxruntime.js";
+import { type CalibrationBatch, type CalibrationSource, iterateSource } from "./calibration-source.js";
+
+/** Progress of a calibration run. */
+export interface CalibrationProgress {
+  readonly pass: number;
+  readonly passes: number;
+  readonly batches: number;
+  readonly samples: number;
+  /** Samples per pass when known (after the first pass, or from `maxSamples`). */
+  readonly totalSamples?: number;
+}
+
+/** Options for {@link calibrate}. */
+export interface CalibrateOptions {
+  readonly method: CalibrationMethod;
+  /** Observer options (dtype, symmetric, bins, percentile, ...). */
+  readonly observer?: ObserverOptions;
+  /** Stop after this many samples (batch rows) per pass. */
+  readonly maxSamples?: number;
+  /** Symbolic input dims fixed by the user, e.g. `{ input: [1, 1, 28, 28] }`. */
+  readonly inputShapes?: Readonly<Record<string, readonly number[]>>;
+  readonly onProgress?: (progress: CalibrationProgress) => void;
+}
+
+/** Result of a calibration run: one streaming observer per tensor. */
+export interface CalibrationResult {
+  readonly observers: Map<string, Observer>;
+  readonly samples: number;
+  readonly batches: number;
+}
+
+/**
+ * Element types of every tensor a model computes, asked from onnxruntime: all node outputs are
+ * exposed as (untyped) graph outputs and the session reports their types.
+ */
+export async function discoverTensorTypes(model: OnnxModel): Promise<Map<string, string>> {
+  const ort = await loadOnnxruntime();
+  const graph = model.graph;
+  if (!graph) throw new ZeropointError("invalid-model", "model has no graph");
+  const augmented = exposeTensors(
+    model,
+    graph.node.flatMap((n) => n.output).filter((o) => o !== ""),
+  );
+  const session = await createSession(ort, augmented);
+  try {
+    const types = new Map<string, string>();
+    for (const m of session.outputMetadata) types.set(m.name, m.isTensor ? m.type : "non-tensor");
+    for (const v of graph.input) {
+      const elem = v.type?.tensorType?.elemType;
+      if (elem !== undefined) types.set(v.name ?? "", elem === DataType.FLOAT ? "float32" : `onnx-${elem}`);
+    }
+    return types;
+  } finally {
+    await session.release();
+  }
+}
+
+async function createSession(ort: Awaited<ReturnType<typeof loadOnnxruntime>>, model: OnnxModel) {
+  try {
+    return await ort.InferenceSession.create(encodeModel(model), {
+      graphOptimizationLevel: "disabled",
+      executionProviders: ["cpu"],
+    });
+  } catch (cause) {
+    throw new ZeropointError("invalid-model", `onnxruntime cannot load the model: ${(cause as Error).message}`, {
+      cause,
+    });
+  }
+}
+
+/** A copy of the model whose graph outputs also include `tensors` (untyped; onnxruntime infers them). */
+export function exposeTensors(model: OnnxModel, tensors: readonly string[]): OnnxModel {
+  const graph = model.graph;
+  if (!graph) throw new ZeropointError("invalid-model", "model has no graph");
+  const existing = new Set(graph.output.map((o) => o.name));
+  const extra: OnnxValueInfo[] = [];
+  for (const t of tensors) {
+    if (existing.has(t)) continue;
+    existing.add(t);
+    extra.push({ name: t });
+  }
+  return { ...model, graph: { ...graph, output: [...graph.output, ...extra] } };
+}
+
+/**
+ * Runs the float model in onnxruntime-node batch by batch and streams each requested tensor into a
+ * fresh core observer. Nothing is kept per batch; two-pass observers read the source twice.
+ * Input data is checked (names, dims against the model, NaN/Infinity) with errors naming the input
+ * and the batch.
+ */
+export async function calibrate(
+  model: OnnxModel,
+  tensors: readonly string[],
+  source: CalibrationSource,
+  options: CalibrateOptions,
+): Promise<CalibrationResult> {
+  const ort = await loadOnnxruntime();
+  const graph = model.graph;
+  if (!graph) throw new ZeropointError("invalid-model", "model has no graph");
+  const observers = new Map<string, Observer>();
+  for (const t of tensors) observers.set(t, createObserver(options.method, options.observer ?? {}));
+  const passes = observers.size === 0 ? 1 : Math.max(...[...observers.values()].map((o) => o.passes));
+  const inputNames = new Set(graph.input.map((v) => v.name ?? ""));
+  for (const t of graph.initializer) inputNames.delete(t.name ?? "");
+  const inputs = graph.input.filter((v) => inputNames.has(v.name ?? ""));
+  const graphInputTensors = tensors.filter((t) => inputNames.has(t));
+  const fetched = tensors.filter((t) => !inputNames.has(t));
+  const session = await createSession(ort, exposeTensors(model, fetched));
+  let samples = 0;
+  let batches = 0;
+  let perPass: number | undefined;
+  try {
+    for (let pass = 0; pass < passes; pass++) {
+      if (pass > 0) for (const o of observers.values()) if (o.passes > pass) o.nextPass();
+      samples = 0;
+      batches = 0;
+      for await (const batch of iterateSource(source)) {
+        if (options.maxSamples !== undefined && samples >= options.maxSamples) break;
+        const feeds = makeFeeds(ort, inputs, batch, batches, options.inputShapes);
+        const rows = (Object.values(batch)[0]?.dims[0] as number | undefined) ?? 1;
+        const results = fetched.length > 0 ? await session.run(feeds, fetched) : {};
+        for (const name of graphInputTensors)
+          observeInPass(observers.get(name), pass, (batch[name] as { data: Float32Array }).data);
+        for (const name of fetched) {
+          const value = results[name];
+          if (value === undefined || value.type !== "float32") {
+            throw new ZeropointError(
+              "invalid-model",
+              `tensor ${name} is not a float32 tensor (got ${value?.type ?? "nothing"})`,
+            );
+          }
+          observeInPass(observers.get(name), pass, value.data as Float32Array);
+        }
+        samples += rows;
+        batches++;
+        options.onProgress?.({
+          pass,
+          passes,
+          batches,
+          samples,
+          ...(perPass !== undefined ? { totalSamples: perPass } : {}),
+        });
+      }
+      if (batches === 0) throw new ZeropointError("invalid-calibration-data", "the calibration set is empty");
+      perPass = samples;
+    }
+  } finally {
+    await session.release();
+  }
+  return { observers, samples, batches };
+}
+
+function observeInPass(observer: Observer | undefined, pass: number, data: Float32Array): void {
+  // A one-pass observer is complete after pass 0; later passes only feed two-pass observers.
+  if (observer === undefined || pass >= observer.passes) return;
+  observer.observe(data);
+}
+
+function makeFeeds(
+  ort: Awaited<ReturnType<typeof loadOnnxruntime>>,
+  inputs: OnnxValueInfo[],
+  batch: CalibrationBatch,
+  index: number,
+  inputShapes: CalibrateOptions["inputShapes"],
+) {
+  const feeds: Record<string, InstanceType<typeof ort.Tensor>> = {};
+  for (const name of Object.keys(batch)) {
+    if (!inputs.some((v) => v.name === name)) {
+      throw new ZeropointError(
+        "invalid-calibration-data",
+        `calibration batch ${index} has an input named ${name}; the model's inputs are ${inputs.map((v) => v.name).join(", ")}`,
+      );
+    }
+  }
+  for (const v of inputs) {
+    const name = v.name ?? "";
+    const value = batch[name];
+    if (value === undefined)
+      throw new ZeropointError("invalid-calibration-data", `calibration batch ${index} has no data for input ${name}`);
+    const dims = value.dims;
+    const expected = v.type?.tensorType?.shape?.dim ?? [];
+    const fixed = inputShapes?.[name];
+    const size = dims.reduce((a, b) => a * b, 1);
+    if (size !== value.data.length) {
+      throw new ZeropointError(
+        "invalid-calibration-data",
+        `calibration batch ${index}, input ${name}: ${value.data.length} values for dims [${dims.join(", ")}]`,
+      );
+    }
+    if (expected.length > 0 && expected.length !== dims.length) {
+      throw new ZeropointError(
+        "invalid-calibration-data",
+        `calibration batch ${index}, input ${name}: rank ${dims.length} ([${dims.join(", ")}]) but the model expects rank ${expected.length}`,
+      );
+    }
+    expected.forEach((d, axis) => {
+      const want =
+        d.dimValue !== undefined && d.dimValue !== null && toNumber(d.dimValue) > 0
+          ? toNumber(d.dimValue)
+          : fixed?.[axis];
+      if (want !== undefined && axis > 0 && want !== dims[axis]) {
+        throw new ZeropointError(
+          "invalid-calibration-data",
+          `calibration batch ${index}, input ${name}: dim ${axis} is ${dims[axis]} but the model expects ${want} (shape [${dims.join(", ")}])`,
+        );
+      }
+    });
+    for (let i = 0; i < value.data.length; i++) {
+      const x = value.data[i] as number;
+      if (!Number.isFinite(x)) {
+        throw new ZeropointError(
+          "invalid-calibration-data",
+          `calibration batch ${index}, input ${name}: element ${i} is ${x}`,
+          {
+            details: { input: name, batch: index, index: i },
+          },
+        );
+      }
+    }
+    feeds[name] = new ort.Tensor("float32", value.data, [...dims]);
+  }
+  return feeds;
+}

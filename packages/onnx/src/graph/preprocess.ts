@@ -1,0 +1,106 @@
+import { ZeropointError } from "@zeropoint/core";
+import type { OnnxGraph, OnnxNode, OnnxTensor } from "../model/onnx-schema.js";
+import { makeTensor, readFloat32, tensorDims } from "../model/tensor-data.js";
+import { floatAttribute, GraphIndex, getAttribute, intAttribute, nodeLabel } from "./graph-index.js";
+
+/**
+ * Prepares a float graph for quantization, as onnxruntime's pre-processing would:
+ * - `Constant` nodes holding tensors become initializers (weights exported as Constant nodes);
+ * - `BatchNormalization` that directly follows a `Conv` whose output feeds nothing else is folded
+ *   into the Conv's weights and bias (in float64, stored as float32);
+ * - unnamed nodes get unique names, so plans and reports can refer to every node.
+ * The graph is modified in place; callers work on a copy.
+ */
+export function preprocessGraph(graph: OnnxGraph): { constantsFolded: number; batchNormsFolded: number } {
+  let constantsFolded = 0;
+  const kept: OnnxNode[] = [];
+  for (const node of graph.node) {
+    const value = node.opType === "Constant" && (node.domain ?? "") === "" ? getAttribute(node, "value") : undefined;
+    if (value?.t !== undefined && value.t !== null && node.output.length === 1) {
+      graph.initializer.push({ ...value.t, name: node.output[0] as string });
+      constantsFolded++;
+      continue;
+    }
+    kept.push(node);
+  }
+  graph.node = kept;
+  const batchNormsFolded = foldBatchNorms(graph);
+  const index = new GraphIndex(graph);
+  for (const node of graph.node) if (!node.name) node.name = index.uniqueName(`${node.opType}_${node.output[0] ?? ""}`);
+  return { constantsFolded, batchNormsFolded };
+}
+
+function foldBatchNorms(graph: OnnxGraph): number {
+  let folded = 0;
+  for (;;) {
+    const index = new GraphIndex(graph);
+    const bn = graph.node.find((n) => {
+      if (n.opType !== "BatchNormalization" || (n.domain ?? "") !== "" || n.output.length !== 1) return false;
+      const producer = index.producers.get(n.input[0] ?? "");
+      return (
+        producer?.opType === "Conv" &&
+        (index.consumers.get(producer.output[0] ?? "")?.length ?? 0) === 1 &&
+        !index.graphOutputs.has(producer.output[0] ?? "") &&
+        n.input.slice(1, 5).every((i) => index.initializers.has(i)) &&
+        index.initializers.has(producer.input[1] ?? "") &&
+        (producer.input[2] === undefined || producer.input[2] === "" || index.initializers.has(producer.input[2]))
+      );
+    });
+    if (bn === undefined) return folded;
+    const conv = index.producers.get(bn.input[0] ?? "") as OnnxNode;
+    const [scale, shift, mean, variance] = bn.input
+      .slice(1, 5)
+      .map((i) => readFloat32(index.initializers.get(i) as OnnxTensor)) as [
+      Float32Array,
+      Float32Array,
+      Float32Array,
+      Float32Array,
+    ];
+    const eps = floatAttribute(bn, "epsilon", 1e-5);
+    const weight = index.initializers.get(conv.input[1] as string) as OnnxTensor;
+    const dims = tensorDims(weight);
+    const w = readFloat32(weight);
+    const channels = dims[0] as number;
+    if (scale.length !== channels || intAttribute(bn, "training_mode", 0) !== 0) {
+      throw new ZeropointError(
+        "invalid-model",
+        `cannot fold ${nodeLabel(bn)} into ${nodeLabel(conv)}: channel count mismatch`,
+      );
+    }
+    const perChannel = w.length / channels;
+    const biasName = conv.input[2];
+    const bias = biasName ? readFloat32(index.initializers.get(biasName) as OnnxTensor) : new Float32Array(channels);
+    const newW = new Float32Array(w.length);
+    const newB = new Float32Array(channels);
+    for (let c = 0; c < channels; c++) {
+      const factor = (scale[c] as number) / Math.sqrt((variance[c] as number) + eps);
+      for (let j = 0; j < perChannel; j++) newW[c * perChannel + j] = (w[c * perChannel + j] as number) * factor;
+      newB[c] = ((bias[c] as number) - (mean[c] as number)) * factor + (shift[c] as number);
+    }
+    const wName = index.uniqueName(`${conv.input[1]}_bn_folded`);
+    const bName = index.uniqueName(`${biasName || `${conv.name ?? "conv"}_bias`}_bn_folded`);
+    graph.initializer.push(makeTensor(wName, dims, newW), makeTensor(bName, [channels], newB));
+    conv.input = [conv.input[0] as string, wName, bName];
+    conv.output = [bn.output[0] as string];
+    graph.node = graph.node.filter((n) => n !== bn);
+    pruneUnusedInitializers(graph);
+    folded++;
+  }
+}
+
+/** Drops initializers nothing reads (after folding), keeping graph inputs that name them. */
+export function pruneUnusedInitializers(graph: OnnxGraph): void {
+  const used = new Set<string>();
+  const visit = (g: OnnxGraph) => {
+    for (const n of g.node) {
+      for (const i of n.input) used.add(i);
+      for (const a of n.attribute) {
+        if (a.g) visit(a.g);
+        for (const sub of a.graphs ?? []) visit(sub);
+      }
+    }
+    for (const o of g.output) used.add(o.name ?? "");
+  };
+  visit(graph);
+  graph.initializer = graph.initializer.filter((t) => used.has(t.name ?? ""));
+}

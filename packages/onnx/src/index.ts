@@ -1,0 +1,30 @@
+/**
+ * @packageDocumentation
+ * `@zeropoint/onnx`: quantize ONNX models in Node. Static (QDQ and QOperator), dynamic (IntegerOps)
+ * and weight-only quantization, calibrated with onnxruntime-node and zeropoint's core observers.
+ */
+
+export {
+  type CalibrateOptions,
+  type CalibrationProgress,
+  type CalibrationResult,
+  calibrate,
+  discoverTensorTypes,
+} from "./calibration/calibrate.js";
+export {
+  type CalibrationBatch,
+  type CalibrationSource,
+  calibrationSourceFromBatches,
+} from "./calibration/calibration-source.js";
+export {
+  encodeModel,
+  type LoadedModel,
+  loadModel,
+  opsetVersion,
+  type SaveOptions,
+  saveModel,
+} from "./model/model-io.js";
+export type { OnnxGraph, OnnxModel, OnnxNode, OnnxTensor } from "./model/onnx-schema.js";
+export { ensureOpset } from "./quantize/opset.js";
+export type { CommonQuantizeOptions } from "./quantize/options.js";
+export { type QuantizeReport, quantizeStatic, type StaticQuantizeOptions } from "./quantize/quantize-static.js";

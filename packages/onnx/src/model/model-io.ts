@@ -1,0 +1,266 @@
+import {
+  closeSync,
+  existsSync,
+  openSync,
+  readFileSync,
+  readSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+  writeSync,
+} from "node:fs";
+import { basename, dirname, isAbsolute, join, normalize, resolve } from "node:path";
+import { ZeropointError } from "@zeropoint/core";
+import { ModelProtoType, type OnnxGraph, type OnnxModel, type OnnxTensor, toNumber } from "./onnx-schema.js";
+import { expectedByteLength, tensorDims } from "./tensor-data.js";
+
+/** protobuf cannot hold a message of 2 GiB or more: such models keep weights in external data. */
+export const PROTOBUF_LIMIT = 2 ** 31 - 1;
+
+/** A loaded model and where it came from. */
+export interface LoadedModel {
+  readonly model: OnnxModel;
+  /** The file it was read from, if any (used in error messages). */
+  readonly path?: string;
+}
+
+/**
+ * Loads an ONNX model from a path or bytes. External tensor data (`data_location = EXTERNAL`) is read
+ * relative to the model's directory (or `baseDir`) and inlined; every tensor's byte length is checked
+ * against its dims and type before anything is allocated. Malformed input gives `invalid-model`
+ * naming the file (never a protobuf exception).
+ */
+export function loadModel(source: string | Uint8Array, options: { baseDir?: string } = {}): LoadedModel {
+  const path = typeof source === "string" ? source : undefined;
+  const label = path ?? "<bytes>";
+  let bytes: Uint8Array;
+  if (typeof source === "string") {
+    if (!existsSync(source)) throw new ZeropointError("io-error", `${source}: no such file`);
+    if (statSync(source).isDirectory())
+      throw new ZeropointError("io-error", `${source}: is a directory, not an ONNX model`);
+    bytes = readFileSync(source);
+  } else bytes = source;
+  let model: OnnxModel;
+  try {
+    model = ModelProtoType.decode(bytes) as unknown as OnnxModel;
+  } catch (cause) {
+    throw new ZeropointError("invalid-model", `${label}: not a valid ONNX model (${(cause as Error).message})`, {
+      cause,
+    });
+  }
+  if (model.graph === undefined || model.graph === null || !Array.isArray(model.graph.node)) {
+    throw new ZeropointError("invalid-model", `${label}: not an ONNX model (no graph)`);
+  }
+  if (model.opsetImport.length === 0) throw new ZeropointError("invalid-model", `${label}: model declares no opset`);
+  const baseDir = options.baseDir ?? (path !== undefined ? dirname(resolve(path)) : undefined);
+  forEachTensor(model.graph, (t, where) => validateTensor(t, where, label, baseDir));
+  return path === undefined ? { model } : { model, path };
+}
+
+/** Visits every tensor of a graph: initializers and Constant/attribute tensors, recursively. */
+export function forEachTensor(graph: OnnxGraph, visit: (t: OnnxTensor, where: string) => void): void {
+  for (const t of graph.initializer) visit(t, `initializer ${t.name ?? "?"}`);
+  for (const node of graph.node) {
+    for (const a of node.attribute) {
+      if (a.t) visit(a.t, `attribute ${a.name} of node ${node.name ?? node.opType}`);
+      for (const t of a.tensors ?? []) visit(t, `attribute ${a.name} of node ${node.name ?? node.opType}`);
+      if (a.g) forEachTensor(a.g, visit);
+      for (const g of a.graphs ?? []) forEachTensor(g, visit);
+    }
+  }
+}
+
+function validateTensor(t: OnnxTensor, where: string, label: string, baseDir: string | undefined): void {
+  for (const d of tensorDims(t)) {
+    if (!Number.isSafeInteger(d) || d < 0)
+      throw new ZeropointError("invalid-model", `${label}: ${where} has invalid dimension ${d}`);
+  }
+  const expected = expectedByteLength(t);
+  if (t.dataLocation === 1) {
+    readExternal(t, where, label, baseDir, expected);
+    return;
+  }
+  if (expected !== undefined && t.rawData !== undefined && t.rawData.length > 0 && t.rawData.length !== expected) {
+    throw new ZeropointError(
+      "invalid-model",
+      `${label}: ${where} has ${t.rawData.length} bytes of data but dims [${tensorDims(t).join(", ")}] need ${expected}`,
+      { details: { tensor: t.name } },
+    );
+  }
+}
+
+function readExternal(
+  t: OnnxTensor,
+  where: string,
+  label: string,
+  baseDir: string | undefined,
+  expected: number | undefined,
+): void {
+  const entries = new Map((t.externalData ?? []).map((e) => [e.key ?? "", e.value ?? ""]));
+  const location = entries.get("location");
+  if (location === undefined || location === "")
+    throw new ZeropointError("invalid-model", `${label}: ${where} is external but has no location`);
+  if (baseDir === undefined) {
+    throw new ZeropointError(
+      "invalid-model",
+      `${label}: ${where} uses external data; load the model from a path (or pass baseDir)`,
+    );
+  }
+  const normalized = normalize(location);
+  if (isAbsolute(normalized) || normalized.startsWith("..")) {
+    throw new ZeropointError(
+      "invalid-model",
+      `${label}: ${where} external location ${location} leaves the model directory`,
+    );
+  }
+  const file = join(baseDir, normalized);
+  if (!existsSync(file))
+    throw new ZeropointError("invalid-model", `${label}: ${where} external data file ${location} is missing`);
+  const fileSize = statSync(file).size;
+  const offset = Number(entries.get("offset") ?? 0);
+  const length = entries.has("length") ? Number(entries.get("length")) : (expected ?? fileSize - offset);
+  if (
+    !Number.isSafeInteger(offset) ||
+    !Number.isSafeInteger(length) ||
+    offset < 0 ||
+    length < 0 ||
+    offset + length > fileSize
+  ) {
+    throw new ZeropointError(
+      "invalid-model",
+      `${label}: ${where} external range ${offset}+${length} exceeds ${location} (${fileSize} bytes)`,
+    );
+  }
+  if (expected !== undefined && length !== expected) {
+    throw new ZeropointError(
+      "invalid-model",
+      `${label}: ${where} external length ${length} but dims need ${expected} bytes`,
+    );
+  }
+  const data = new Uint8Array(length);
+  const fd = openSync(file, "r");
+  try {
+    let read = 0;
+    while (read < length) {
+      const n = readSync(fd, data, read, length - read, offset + read);
+      if (n === 0) break;
+      read += n;
+    }
+  } finally {
+    closeSync(fd);
+  }
+  t.rawData = data;
+  t.dataLocation = 0;
+  t.externalData = [];
+}
+
+/** Encodes a model to protobuf bytes (deterministic: same model, same bytes). */
+export function encodeModel(model: OnnxModel): Uint8Array {
+  return ModelProtoType.encode(model as unknown as Record<string, unknown>).finish();
+}
+
+/** Options for {@link saveModel}. */
+export interface SaveOptions {
+  /** `auto` (default): external data only when the protobuf would exceed 2 GiB; `always`; `never`. */
+  readonly externalData?: "auto" | "always" | "never";
+  /** Tensors smaller than this stay inline when external data is used (bytes, default 1024). */
+  readonly externalThreshold?: number;
+}
+
+/**
+ * Saves a model atomically: everything is written to temporary files beside the target and renamed
+ * into place, so a failure never leaves a partial model. Weights move to `<name>.data` when requested
+ * or when the protobuf would be too large. Returns the bytes written (model + data).
+ */
+export function saveModel(
+  model: OnnxModel,
+  path: string,
+  options: SaveOptions = {},
+): { modelBytes: number; dataBytes: number } {
+  const dir = dirname(resolve(path));
+  if (!existsSync(dir)) throw new ZeropointError("io-error", `cannot write ${path}: directory ${dir} does not exist`);
+  if (!statSync(dir).isDirectory())
+    throw new ZeropointError("io-error", `cannot write ${path}: ${dir} is not a directory`);
+  if (existsSync(path) && statSync(path).isDirectory())
+    throw new ZeropointError("io-error", `cannot write ${path}: it is a directory`);
+  const graph = model.graph as OnnxGraph;
+  let inlineBytes = 0;
+  forEachTensor(graph, (t) => {
+    inlineBytes += t.rawData?.length ?? 0;
+  });
+  const mode = options.externalData ?? "auto";
+  const external = mode === "always" || (mode === "auto" && inlineBytes > PROTOBUF_LIMIT - 64 * 1024 * 1024);
+  const suffix = `.tmp-${process.pid}-${Math.random().toString(36).slice(2)}`;
+  const tmpModel = `${path}${suffix}`;
+  const dataName = `${basename(path)}.data`;
+  const dataPath = join(dir, dataName);
+  const tmpData = `${dataPath}${suffix}`;
+  let dataBytes = 0;
+  try {
+    let toWrite = model;
+    if (external) {
+      const threshold = options.externalThreshold ?? 1024;
+      const chunks: Uint8Array[] = [];
+      const clone = structuredCloneModel(model);
+      forEachTensor(clone.graph as OnnxGraph, (t) => {
+        const raw = t.rawData;
+        if (raw === undefined || raw.length < threshold) return;
+        // 4 KiB alignment lets runtimes mmap the weights.
+        const pad = (4096 - (dataBytes % 4096)) % 4096;
+        if (pad > 0) chunks.push(new Uint8Array(pad));
+        const offset = dataBytes + pad;
+        chunks.push(raw);
+        dataBytes = offset + raw.length;
+        t.rawData = new Uint8Array(0);
+        t.dataLocation = 1;
+        t.externalData = [
+          { key: "location", value: dataName },
+          { key: "offset", value: String(offset) },
+          { key: "length", value: String(raw.length) },
+        ];
+      });
+      writeChunks(tmpData, chunks);
+      toWrite = clone;
+    }
+    const bytes = encodeModel(toWrite);
+    if (bytes.length > PROTOBUF_LIMIT) {
+      throw new ZeropointError(
+        "io-error",
+        `${path}: the model protobuf would be ${bytes.length} bytes, above protobuf's 2 GiB limit`,
+      );
+    }
+    writeFileSync(tmpModel, bytes);
+    if (external) renameSync(tmpData, dataPath);
+    renameSync(tmpModel, path);
+    return { modelBytes: bytes.length, dataBytes };
+  } catch (cause) {
+    rmSync(tmpModel, { force: true });
+    rmSync(tmpData, { force: true });
+    if (cause instanceof ZeropointError) throw cause;
+    throw new ZeropointError("io-error", `cannot write ${path}: ${(cause as Error).message}`, { cause });
+  }
+}
+
+function writeChunks(path: string, chunks: Uint8Array[]): void {
+  const fd = openSync(path, "w");
+  try {
+    for (const c of chunks) {
+      let written = 0;
+      while (written < c.length) written += writeSync(fd, c.subarray(written));
+    }
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Deep copy of a model that shares no mutable state with the original (raw data is copied lazily by replacement). */
+export function structuredCloneModel(model: OnnxModel): OnnxModel {
+  return ModelProtoType.decode(encodeModel(model)) as unknown as OnnxModel;
+}
+
+/** The default-domain opset version of a model. */
+export function opsetVersion(model: OnnxModel, domain = ""): number | undefined {
+  const entry = model.opsetImport.find((o) => (o.domain ?? "") === domain || (domain === "" && o.domain === "ai.onnx"));
+  return entry === undefined ? undefined : toNumber(entry.version);
+}

@@ -1,0 +1,74 @@
+/**
+ * Which ONNX ops the static quantizer touches, and how (after onnxruntime's QDQ/QOperator registries).
+ * - compute: own quantization parameters on float inputs and outputs;
+ * - share: data input quantized, outputs share its parameters (run on int8 directly);
+ * - removable: Relu/Clip absorbed into the producer's output range when that is exact.
+ */
+export const COMPUTE_OPS = new Set([
+  "Conv",
+  "ConvTranspose",
+  "MatMul",
+  "Gemm",
+  "Add",
+  "Mul",
+  "Concat",
+  "AveragePool",
+  "GlobalAveragePool",
+  "Resize",
+  "Softmax",
+  "Sigmoid",
+  "LeakyRelu",
+  "HardSigmoid",
+  "Where",
+  "Gather",
+]);
+
+/** Ops whose output keeps the input's scale and zero point. */
+export const SHARE_OPS = new Set([
+  "Transpose",
+  "Reshape",
+  "Flatten",
+  "Squeeze",
+  "Unsqueeze",
+  "Split",
+  "Slice",
+  "Pad",
+  "MaxPool",
+]);
+
+/** Activations that can be folded into the preceding quantized op's output range. */
+export const REMOVABLE_OPS = new Set(["Relu", "Clip"]);
+
+/** Ops with a weight input and where it sits. */
+export const WEIGHT_INPUT: Readonly<Record<string, number>> = { Conv: 1, ConvTranspose: 1, MatMul: 1, Gemm: 1 };
+
+/** Ops with an int32-quantizable bias input. */
+export const BIAS_INPUT: Readonly<Record<string, number>> = { Conv: 2, ConvTranspose: 2, Gemm: 2 };
+
+/** Inputs that carry data (others are shapes, indices, conditions). */
+export function dataInputs(opType: string, inputCount: number): number[] {
+  switch (opType) {
+    case "Where":
+      return [1, 2];
+    case "Gather":
+    case "Resize":
+    case "Reshape":
+    case "Squeeze":
+    case "Unsqueeze":
+    case "Slice":
+    case "Pad":
+    case "Split":
+      return [0];
+    case "Concat":
+    case "Add":
+    case "Mul":
+      return Array.from({ length: inputCount }, (_, i) => i);
+    case "Conv":
+    case "ConvTranspose":
+    case "Gemm":
+    case "MatMul":
+      return [0, 1];
+    default:
+      return [0];
+  }
+}

@@ -1,0 +1,64 @@
+import {
+  type CalibrationMethod,
+  defaultRecipe,
+  parseRecipe,
+  type QuantDtype,
+  type Recipe,
+  ZeropointError,
+} from "@zeropoint/core";
+
+/** Options shared by the quantize entry points, mirroring onnxruntime's quantize_static/quantize_dynamic. */
+export interface CommonQuantizeOptions {
+  /** Per-channel weights (default false, as onnxruntime). */
+  readonly perChannel?: boolean;
+  /** `int8` (default) or `uint8`. */
+  readonly weightType?: "int8" | "uint8";
+  /** 7-bit weights (onnxruntime's reduce_range) for CPUs without VNNI. */
+  readonly reduceRange?: boolean;
+  /** Symmetric weights; default true for signed weight types. */
+  readonly symmetricWeights?: boolean;
+  /** Only these op types are quantized. */
+  readonly opTypes?: readonly string[];
+  /** Only these nodes are quantized. */
+  readonly includeNodes?: readonly string[];
+  /** These nodes stay float. */
+  readonly excludeNodes?: readonly string[];
+  /** A recipe/plan (core schema) whose defaults and per-node/op-type/tensor overrides apply on top. */
+  readonly plan?: Recipe | string;
+}
+
+/** Builds the recipe the quantizer follows from the options (a plan's own fields win). */
+export function recipeFromOptions(
+  approach: "static" | "dynamic",
+  options: CommonQuantizeOptions & {
+    activationType?: QuantDtype;
+    symmetricActivations?: boolean;
+    calibrationMethod?: CalibrationMethod;
+    samples?: number;
+  },
+): Recipe {
+  const base = defaultRecipe(approach);
+  const weightType = options.weightType ?? "int8";
+  const weight = {
+    dtype: weightType,
+    symmetric: options.symmetricWeights ?? weightType === "int8",
+    granularity: options.perChannel ? ("per-channel" as const) : ("per-tensor" as const),
+    ...(options.reduceRange ? { reduceRange: true } : {}),
+  };
+  const fromOptions: Recipe = {
+    ...base,
+    weight,
+    ...(approach === "static"
+      ? {
+          activation: { dtype: options.activationType ?? "uint8", symmetric: options.symmetricActivations ?? false },
+          calibration: { method: options.calibrationMethod ?? "minmax", samples: options.samples ?? 256 },
+        }
+      : {}),
+  };
+  if (options.plan === undefined) return parseRecipe(fromOptions);
+  const plan = typeof options.plan === "string" ? parseRecipe(options.plan, "plan") : parseRecipe(options.plan);
+  if (plan.approach !== approach) {
+    throw new ZeropointError("invalid-recipe", `the plan is for ${plan.approach} quantization, not ${approach}`);
+  }
+  return plan;
+}

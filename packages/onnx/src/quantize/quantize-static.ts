@@ -1,0 +1,110 @@
+import type { CalibrationMethod, ObserverOptions, QuantDtype } from "@zeropoint/core";
+import { ZeropointError } from "@zeropoint/core";
+import type { CalibrationProgress } from "../calibration/calibrate.js";
+import type { CalibrationSource } from "../calibration/calibration-source.js";
+import { preprocessGraph } from "../graph/preprocess.js";
+import { loadModel, opsetVersion, structuredCloneModel } from "../model/model-io.js";
+import type { OnnxModel } from "../model/onnx-schema.js";
+import { ensureOpset } from "./opset.js";
+import { type CommonQuantizeOptions, recipeFromOptions } from "./options.js";
+import { emitQdq } from "./qdq-emitter.js";
+import { emitQOperator, QOPERATOR_OPS } from "./qoperator-emitter.js";
+import { type ActivationParams, planStatic } from "./static-plan.js";
+
+/** Options of {@link quantizeStatic}. */
+export interface StaticQuantizeOptions extends CommonQuantizeOptions {
+  /** Re-iterable calibration data (read twice by two-pass calibrators). */
+  readonly calibrationData: CalibrationSource;
+  /** `qdq` (default) or `qoperator`. */
+  readonly format?: "qdq" | "qoperator";
+  /** `uint8` (default), `int8`; `uint16`/`int16` for QDQ. */
+  readonly activationType?: QuantDtype;
+  readonly symmetricActivations?: boolean;
+  /** Default `minmax`. */
+  readonly calibrationMethod?: CalibrationMethod;
+  /** Extra observer options (bins, quantizedBins, percentile, symmetric...). */
+  readonly calibrationOptions?: ObserverOptions;
+  /** Calibration samples to use (default all the source yields). */
+  readonly samples?: number;
+  readonly inputShapes?: Readonly<Record<string, readonly number[]>>;
+  readonly onProgress?: (progress: CalibrationProgress) => void;
+}
+
+/** What a quantization run did. */
+export interface QuantizeReport {
+  readonly approach: "static" | "dynamic" | "weight-only";
+  readonly format: string;
+  readonly quantizedNodes: string[];
+  readonly floatNodes: { name: string; opType: string; reason: string }[];
+  readonly activations?: Record<string, ActivationParams>;
+  readonly calibrationSamples?: number;
+}
+
+/**
+ * Static (post-training) quantization of an ONNX model: calibrates activation ranges on the given
+ * data with onnxruntime-node and a core observer, then writes QDQ or QOperator form.
+ *
+ * @example
+ * ```ts
+ * const { model } = await quantizeStatic("cnn.onnx", { calibrationData, perChannel: true });
+ * saveModel(model, "cnn.int8.onnx");
+ * ```
+ */
+export async function quantizeStatic(
+  input: OnnxModel | string | Uint8Array,
+  options: StaticQuantizeOptions,
+): Promise<{ model: OnnxModel; report: QuantizeReport }> {
+  const source =
+    typeof input === "object" && !(input instanceof Uint8Array) ? structuredCloneModel(input) : loadModel(input).model;
+  const format = options.format ?? "qdq";
+  if (format !== "qdq" && format !== "qoperator")
+    throw new ZeropointError("invalid-argument", `unknown format ${String(format)}`);
+  const recipe = recipeFromOptions("static", options);
+  const activation = recipe.activation ?? { dtype: "uint8" };
+  if (format === "qoperator" && activation.dtype !== "uint8" && activation.dtype !== "int8") {
+    throw new ZeropointError(
+      "invalid-argument",
+      "QOperator supports 8-bit activations only; use the QDQ format for 16-bit",
+    );
+  }
+  const model = ensureOpset(source, format === "qdq" && recipe.weight.granularity === "per-channel" ? 13 : 10);
+  preprocessGraph(model.graph as NonNullable<OnnxModel["graph"]>);
+  const method = recipe.calibration?.method ?? options.calibrationMethod ?? "minmax";
+  const plan = await planStatic(model, {
+    recipe,
+    calibrationData: options.calibrationData,
+    calibrationMethod: method,
+    observer: {
+      dtype: activation.dtype,
+      ...(activation.symmetric !== undefined ? { qparamsSymmetric: activation.symmetric } : {}),
+      convention: "onnxruntime",
+      ...(recipe.calibration?.bins !== undefined ? { bins: recipe.calibration.bins } : {}),
+      ...(recipe.calibration?.quantizedBins !== undefined ? { quantizedBins: recipe.calibration.quantizedBins } : {}),
+      ...(recipe.calibration?.percentile !== undefined ? { percentile: recipe.calibration.percentile } : {}),
+      ...(options.calibrationOptions ?? {}),
+    },
+    ...(options.samples !== undefined ? { maxSamples: options.samples } : {}),
+    ...(options.opTypes !== undefined ? { opTypes: options.opTypes } : {}),
+    ...(options.includeNodes !== undefined ? { includeNodes: options.includeNodes } : {}),
+    ...(options.excludeNodes !== undefined ? { excludeNodes: options.excludeNodes } : {}),
+    ...(options.inputShapes !== undefined ? { inputShapes: options.inputShapes } : {}),
+    ...(format === "qoperator" ? { supportedOps: QOPERATOR_OPS } : {}),
+    ...(options.onProgress !== undefined ? { onProgress: options.onProgress } : {}),
+  });
+  const graph = model.graph as NonNullable<OnnxModel["graph"]>;
+  const opset = opsetVersion(model) ?? 13;
+  const { quantizedNodes } = format === "qdq" ? emitQdq(graph, plan, opset) : emitQOperator(model, plan);
+  return {
+    model,
+    report: {
+      approach: "static",
+      format,
+      quantizedNodes,
+      floatNodes: plan.nodes
+        .filter((n) => n.role === "float")
+        .map((n) => ({ name: n.node.name ?? "", opType: n.node.opType ?? "", reason: n.reason ?? "" })),
+      activations: Object.fromEntries(plan.params),
+      calibrationSamples: plan.samples,
+    },
+  };
+}
