@@ -33,7 +33,7 @@ export function mnistSplit(split: "train" | "test"): MnistSplit {
     }
   }
   const out = new Float32Array(images.length * 784);
-  images.forEach((img, i) => out.set(img, i * 784));
+  for (const [i, img] of images.entries()) out.set(img, i * 784);
   const result = { images: out, labels: Uint8Array.from(labels), count: labels.length };
   cache.set(split, result);
   return result;
