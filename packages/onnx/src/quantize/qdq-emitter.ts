@@ -161,13 +161,12 @@ export function emitQdq(graph: OnnxGraph, plan: StaticPlan, opset: number): { qu
       for (let o = 0; o < node.output.length; o++) quantizeOutput(node, o);
       continue;
     }
-    // share and float nodes read the dequantized values of quantized tensors.
+    // share and float nodes read the dequantized values of quantized tensors; a float node whose
+    // output feeds a quantized op gets the Q/DQ pair on that output.
     node.input = node.input.map((name) => dq.get(name) ?? name);
     out.push(node);
-    if (role === "share") {
-      quantizedNodes.push(node.name ?? "");
-      for (let o = 0; o < node.output.length; o++) quantizeOutput(node, o);
-    }
+    if (role === "share") quantizedNodes.push(node.name ?? "");
+    for (let o = 0; o < node.output.length; o++) quantizeOutput(node, o);
   }
   graph.node = out;
   pruneUnusedInitializers(graph);
