@@ -27,4 +27,5 @@ export {
 export type { OnnxGraph, OnnxModel, OnnxNode, OnnxTensor } from "./model/onnx-schema.js";
 export { ensureOpset } from "./quantize/opset.js";
 export type { CommonQuantizeOptions } from "./quantize/options.js";
+export { DYNAMIC_OPS, type DynamicQuantizeOptions, quantizeDynamic } from "./quantize/quantize-dynamic.js";
 export { type QuantizeReport, quantizeStatic, type StaticQuantizeOptions } from "./quantize/quantize-static.js";

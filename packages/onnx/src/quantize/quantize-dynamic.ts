@@ -1,0 +1,307 @@
+import { type QuantScheme, resolveSettings, ZeropointError } from "@zeropoint/core";
+import { attributes, GraphIndex, getAttribute, intAttribute, nodeLabel } from "../graph/graph-index.js";
+import { preprocessGraph, pruneUnusedInitializers } from "../graph/preprocess.js";
+import { loadModel, structuredCloneModel } from "../model/model-io.js";
+import type { OnnxGraph, OnnxModel, OnnxNode, OnnxTensor } from "../model/onnx-schema.js";
+import { makeInt64Tensor, makeTensor, readFloat32, tensorDims } from "../model/tensor-data.js";
+import { ensureOpset } from "./opset.js";
+import { type CommonQuantizeOptions, recipeFromOptions } from "./options.js";
+import type { QuantizeReport } from "./quantize-static.js";
+import { quantizeWeightTensor } from "./weights.js";
+
+/** Ops dynamic quantization handles (onnxruntime's IntegerOps registry, minus LSTM/Attention). */
+export const DYNAMIC_OPS = new Set(["MatMul", "Gemm", "Conv", "Gather"]);
+
+/** Options of {@link quantizeDynamic}. */
+export interface DynamicQuantizeOptions extends CommonQuantizeOptions {
+  /** Weight type of Conv weights (ConvInteger); default the global weight type. */
+  readonly convWeightType?: "int8" | "uint8";
+}
+
+/**
+ * Dynamic quantization (weights int8 offline, activations quantized at run time):
+ * MatMul/Gemm with a constant weight become `DynamicQuantizeLinear -> MatMulInteger -> Cast -> Mul`
+ * (the pattern onnxruntime fuses into DynamicQuantizeMatMul / MatMulIntegerToFloat), Gemm being
+ * rewritten as MatMul + Add first; Conv becomes `DynamicQuantizeLinear -> ConvInteger -> Cast -> Mul
+ * (-> Add bias)`, per-channel only with symmetric weights (one zero point, per-channel scales in the
+ * Mul) because onnxruntime rejects per-channel zero points there; Gather on a constant table reads an
+ * 8-bit table and dequantizes.
+ */
+export async function quantizeDynamic(
+  input: OnnxModel | string | Uint8Array,
+  options: DynamicQuantizeOptions = {},
+): Promise<{ model: OnnxModel; report: QuantizeReport }> {
+  const source =
+    typeof input === "object" && !(input instanceof Uint8Array) ? structuredCloneModel(input) : loadModel(input).model;
+  const recipe = recipeFromOptions("dynamic", options);
+  const model = ensureOpset(source, 11);
+  const graph = model.graph as OnnxGraph;
+  preprocessGraph(graph);
+  const index = new GraphIndex(graph);
+  const opFilter = options.opTypes === undefined ? undefined : new Set(options.opTypes);
+  const include = options.includeNodes === undefined ? undefined : new Set(options.includeNodes);
+  const exclude = new Set(options.excludeNodes ?? []);
+  const out: OnnxNode[] = [];
+  const quantizedNodes: string[] = [];
+  const floatNodes: QuantizeReport["floatNodes"] = [];
+  // One DynamicQuantizeLinear per activation, shared by all its consumers.
+  const dynamicInputs = new Map<string, { q: string; scale: string; zeroPoint: string }>();
+  const quantizeActivation = (tensor: string) => {
+    const existing = dynamicInputs.get(tensor);
+    if (existing) return existing;
+    const names = {
+      q: index.uniqueName(`${tensor}_quantized`),
+      scale: index.uniqueName(`${tensor}_scale`),
+      zeroPoint: index.uniqueName(`${tensor}_zero_point`),
+    };
+    out.push({
+      name: index.uniqueName(`${tensor}_QuantizeLinear`),
+      opType: "DynamicQuantizeLinear",
+      input: [tensor],
+      output: [names.q, names.scale, names.zeroPoint],
+      attribute: [],
+    });
+    dynamicInputs.set(tensor, names);
+    return names;
+  };
+  const storeWeight = (name: string, weight: ReturnType<typeof quantizeWeightTensor>, scaleDims?: number[]) => {
+    const values = index.uniqueName(`${name}_quantized`);
+    const scale = index.uniqueName(`${name}_scale`);
+    const zeroPoint = index.uniqueName(`${name}_zero_point`);
+    const perChannel = weight.axis !== undefined;
+    const zps = weight.qparams.zeroPoint;
+    // onnxruntime takes one zero point for ConvInteger; symmetric weights share it.
+    const zpDims = perChannel && scaleDims === undefined ? [zps.length] : [];
+    const zpValues = zpDims.length === 0 ? [zps[0] as number] : Array.from(zps);
+    graph.initializer.push(
+      makeTensor(values, weight.dims, weight.values),
+      makeTensor(
+        scale,
+        scaleDims ?? (perChannel ? [weight.qparams.scale.length] : []),
+        Float32Array.from(weight.qparams.scale),
+      ),
+      makeTensor(
+        zeroPoint,
+        zpDims,
+        weight.qparams.dtype === "uint8" ? Uint8Array.from(zpValues) : Int8Array.from(zpValues),
+      ),
+    );
+    return { values, scale, zeroPoint };
+  };
+
+  for (const node of graph.node) {
+    const op = node.opType ?? "";
+    const reason = skipReason(node, index, recipe, opFilter, include, exclude);
+    if (reason !== undefined) {
+      out.push(node);
+      if (DYNAMIC_OPS.has(op)) floatNodes.push({ name: node.name ?? "", opType: op, reason });
+      continue;
+    }
+    const scheme = resolveSettings(recipe, { opType: op, node: node.name ?? "" }).weight;
+    if (op === "Gather") {
+      const table = index.initializers.get(node.input[0] as string) as OnnxTensor;
+      const w = quantizeWeightTensor(table, { ...scheme, granularity: "per-tensor" }, undefined);
+      const stored = storeWeight(node.input[0] as string, w);
+      const gathered = index.uniqueName(`${node.output[0]}_quantized`);
+      out.push({ ...node, input: [stored.values, ...node.input.slice(1)], output: [gathered] });
+      out.push({
+        name: index.uniqueName(`${node.name}_DequantizeLinear`),
+        opType: "DequantizeLinear",
+        input: [gathered, stored.scale, stored.zeroPoint],
+        output: [node.output[0] as string],
+        attribute: [],
+      });
+      quantizedNodes.push(node.name ?? "");
+      continue;
+    }
+    if (op === "Conv") {
+      emitConvInteger(node, scheme, options.convWeightType);
+      quantizedNodes.push(node.name ?? "");
+      continue;
+    }
+    // MatMul, or Gemm rewritten as MatMul (+ Add).
+    let weightName = node.input[1] as string;
+    let bias: string | undefined;
+    if (op === "Gemm") {
+      const weight = index.initializers.get(weightName) as OnnxTensor;
+      if (intAttribute(node, "transB", 0) === 1) {
+        const dims = tensorDims(weight);
+        const data = readFloat32(weight);
+        const [rows, cols] = dims as [number, number];
+        const transposed = new Float32Array(data.length);
+        for (let r = 0; r < rows; r++)
+          for (let c = 0; c < cols; c++) transposed[c * rows + r] = data[r * cols + c] as number;
+        weightName = index.uniqueName(`${weightName}_transposed`);
+        graph.initializer.push(makeTensor(weightName, [cols, rows], transposed));
+        index.initializers.set(weightName, graph.initializer[graph.initializer.length - 1] as OnnxTensor);
+      }
+      bias = node.input[2] || undefined;
+    }
+    const weight = index.initializers.get(weightName) as OnnxTensor;
+    const perChannel = scheme.granularity === "per-channel";
+    const w = quantizeWeightTensor(weight, scheme, perChannel ? 1 : undefined);
+    const stored = storeWeight(weightName, w);
+    const a = quantizeActivation(node.input[0] as string);
+    const label = node.name ?? op;
+    const integer = index.uniqueName(`${label}_MatMulInteger_output`);
+    const cast = index.uniqueName(`${label}_Cast_output`);
+    const scales = index.uniqueName(`${label}_scales_mul`);
+    const result = bias === undefined ? (node.output[0] as string) : index.uniqueName(`${label}_MatMul_output`);
+    out.push(
+      {
+        name: index.uniqueName(`${label}_MatMulInteger`),
+        opType: "MatMulInteger",
+        input: [a.q, stored.values, a.zeroPoint, stored.zeroPoint],
+        output: [integer],
+        attribute: [],
+      },
+      {
+        name: index.uniqueName(`${label}_scales_Mul`),
+        opType: "Mul",
+        input: [a.scale, stored.scale],
+        output: [scales],
+        attribute: [],
+      },
+      {
+        name: index.uniqueName(`${label}_Cast`),
+        opType: "Cast",
+        input: [integer],
+        output: [cast],
+        attribute: attributes({ to: 1 }),
+      },
+      { name: index.uniqueName(`${label}_Mul`), opType: "Mul", input: [cast, scales], output: [result], attribute: [] },
+    );
+    if (bias !== undefined) {
+      out.push({
+        name: index.uniqueName(`${label}_Add`),
+        opType: "Add",
+        input: [result, bias],
+        output: [node.output[0] as string],
+        attribute: [],
+      });
+    }
+    quantizedNodes.push(node.name ?? "");
+  }
+
+  function emitConvInteger(node: OnnxNode, scheme: QuantScheme, convWeightType: "int8" | "uint8" | undefined): void {
+    const weight = index.initializers.get(node.input[1] as string) as OnnxTensor;
+    const dtype = convWeightType ?? scheme.dtype;
+    const perChannel = scheme.granularity === "per-channel";
+    // Per-channel needs one shared zero point: symmetric weights (0 for int8, the midpoint for uint8).
+    const convScheme: QuantScheme = {
+      ...scheme,
+      dtype,
+      symmetric: perChannel ? true : (scheme.symmetric ?? dtype === "int8"),
+    };
+    const w = quantizeWeightTensor(weight, convScheme, perChannel ? 0 : undefined);
+    const channels = tensorDims(weight)[0] as number;
+    const stored = storeWeight(node.input[1] as string, w, perChannel ? [1, channels, 1, 1] : []);
+    const x = quantizeActivation(node.input[0] as string);
+    const label = node.name ?? "Conv";
+    const integer = index.uniqueName(`${label}_ConvInteger_output`);
+    const cast = index.uniqueName(`${label}_Cast_output`);
+    const scales = index.uniqueName(`${label}_scales_mul`);
+    const biasName = node.input[2];
+    const result = biasName ? index.uniqueName(`${label}_scaled_output`) : (node.output[0] as string);
+    const convAttributes = node.attribute.filter(
+      (a) => a.name !== "auto_pad" || getAttribute(node, "auto_pad")?.s !== undefined,
+    );
+    out.push(
+      {
+        name: index.uniqueName(`${label}_ConvInteger`),
+        opType: "ConvInteger",
+        input: [x.q, stored.values, x.zeroPoint, stored.zeroPoint],
+        output: [integer],
+        attribute: convAttributes,
+      },
+      {
+        name: index.uniqueName(`${label}_scales_Mul`),
+        opType: "Mul",
+        input: [x.scale, stored.scale],
+        output: [scales],
+        attribute: [],
+      },
+      {
+        name: index.uniqueName(`${label}_Cast`),
+        opType: "Cast",
+        input: [integer],
+        output: [cast],
+        attribute: attributes({ to: 1 }),
+      },
+      { name: index.uniqueName(`${label}_Mul`), opType: "Mul", input: [cast, scales], output: [result], attribute: [] },
+    );
+    if (biasName) {
+      const shape = index.uniqueName(`${label}_bias_shape`);
+      const reshaped = index.uniqueName(`${label}_bias_reshaped`);
+      graph.initializer.push(makeInt64Tensor(shape, [4], [1, -1, 1, 1]));
+      out.push(
+        {
+          name: index.uniqueName(`${label}_bias_Reshape`),
+          opType: "Reshape",
+          input: [biasName, shape],
+          output: [reshaped],
+          attribute: [],
+        },
+        {
+          name: index.uniqueName(`${label}_bias_Add`),
+          opType: "Add",
+          input: [result, reshaped],
+          output: [node.output[0] as string],
+          attribute: [],
+        },
+      );
+    }
+  }
+
+  graph.node = out;
+  pruneUnusedInitializers(graph);
+  return { model, report: { approach: "dynamic", format: "IntegerOps", quantizedNodes, floatNodes } };
+}
+
+function skipReason(
+  node: OnnxNode,
+  index: GraphIndex,
+  recipe: ReturnType<typeof recipeFromOptions>,
+  opFilter: Set<string> | undefined,
+  include: Set<string> | undefined,
+  exclude: Set<string>,
+): string | undefined {
+  const op = node.opType ?? "";
+  if (!DYNAMIC_OPS.has(op) || (node.domain ?? "") !== "") return `${op} is not dynamically quantized`;
+  if (opFilter && !opFilter.has(op)) return "op type not selected";
+  if (include && !include.has(node.name ?? "")) return "not in the include list";
+  if (exclude.has(node.name ?? "")) return "excluded";
+  if (resolveSettings(recipe, { opType: op, node: node.name ?? "" }).keepFloat) return "kept float by the plan";
+  const isFloatConstant = (name: string | undefined) => {
+    const t = name === undefined ? undefined : index.initializers.get(name);
+    return t !== undefined && t.dataType === 1;
+  };
+  switch (op) {
+    case "Gather":
+      return isFloatConstant(node.input[0]) ? undefined : "Gather table is not a float constant";
+    case "Conv":
+      if (node.input[0] !== undefined && index.initializers.has(node.input[0])) return "Conv input is constant";
+      if (!isFloatConstant(node.input[1])) return "Conv weight is not a float constant";
+      if (tensorDims(index.initializers.get(node.input[1] as string) as OnnxTensor).length !== 4)
+        return "only 2-D convolutions";
+      return node.input[2] && !isFloatConstant(node.input[2]) ? "Conv bias is not a float constant" : undefined;
+    case "MatMul": {
+      if (!isFloatConstant(node.input[1])) return "B is not a constant (MatMulConstBOnly)";
+      return tensorDims(index.initializers.get(node.input[1] as string) as OnnxTensor).length === 2
+        ? undefined
+        : "B is not 2-D";
+    }
+    case "Gemm": {
+      const alpha = getAttribute(node, "alpha")?.f;
+      const beta = getAttribute(node, "beta")?.f;
+      if (intAttribute(node, "transA", 0) !== 0) return "Gemm with transA";
+      if ((alpha !== undefined && alpha !== null && alpha !== 1) || (beta !== undefined && beta !== null && beta !== 1))
+        return "Gemm with alpha/beta != 1";
+      if (!isFloatConstant(node.input[1])) return "B is not a constant";
+      if (node.input[2] && !isFloatConstant(node.input[2])) return "C is not a constant";
+      return undefined;
+    }
+    default:
+      throw new ZeropointError("unsupported-op", `unexpected op ${nodeLabel(node)}`);
+  }
+}
