@@ -29,3 +29,4 @@ export { ensureOpset } from "./quantize/opset.js";
 export type { CommonQuantizeOptions } from "./quantize/options.js";
 export { DYNAMIC_OPS, type DynamicQuantizeOptions, quantizeDynamic } from "./quantize/quantize-dynamic.js";
 export { type QuantizeReport, quantizeStatic, type StaticQuantizeOptions } from "./quantize/quantize-static.js";
+export { quantizeWeightOnly, type WeightOnlyOptions } from "./quantize/quantize-weight-only.js";

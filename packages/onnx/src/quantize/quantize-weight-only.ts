@@ -1,0 +1,192 @@
+import { resolveSettings, ZeropointError } from "@zeropoint/core";
+import { attributes, GraphIndex, getAttribute, intAttribute } from "../graph/graph-index.js";
+import { preprocessGraph, pruneUnusedInitializers } from "../graph/preprocess.js";
+import { loadModel, structuredCloneModel } from "../model/model-io.js";
+import type { OnnxGraph, OnnxModel, OnnxNode, OnnxTensor } from "../model/onnx-schema.js";
+import { makeTensor, readFloat32, tensorDims } from "../model/tensor-data.js";
+import { ensureOpset } from "./opset.js";
+import { type CommonQuantizeOptions, recipeFromOptions } from "./options.js";
+import type { QuantizeReport } from "./quantize-static.js";
+import { weightAxis } from "./static-plan.js";
+import { quantizeWeightTensor } from "./weights.js";
+
+/** Options of {@link quantizeWeightOnly}. */
+export interface WeightOnlyOptions extends Omit<CommonQuantizeOptions, "weightType"> {
+  /** `int8` (per-channel, DequantizeLinear) or `int4` (block-wise, com.microsoft MatMulNBits). Default int8. */
+  readonly weightType?: "int8" | "int4";
+  /** Block length along K for int4. Default 32. */
+  readonly blockSize?: number;
+}
+
+const MS = "com.microsoft";
+
+/**
+ * Weight-only (storage) quantization: weights are stored in 8 or 4 bits and dequantized when the
+ * model runs; activations stay float.
+ * - int8: per-channel symmetric int8 initializers behind DequantizeLinear (opset >= 13), for Conv,
+ *   MatMul and Gemm.
+ * - int4: MatMul and Gemm with a constant 2-D weight become com.microsoft `MatMulNBits` (what JS
+ *   users of 4-bit models download): blocks of `blockSize` along K, symmetric, scale
+ *   `absmax_signed / -8` as onnxruntime's `quantize_ndarray`, nibbles low first, zero point 8.
+ */
+export async function quantizeWeightOnly(
+  input: OnnxModel | string | Uint8Array,
+  options: WeightOnlyOptions = {},
+): Promise<{ model: OnnxModel; report: QuantizeReport }> {
+  const source =
+    typeof input === "object" && !(input instanceof Uint8Array) ? structuredCloneModel(input) : loadModel(input).model;
+  const bits = options.weightType === "int4" ? 4 : 8;
+  const blockSize = options.blockSize ?? 32;
+  if (bits === 4 && (!Number.isInteger(blockSize) || blockSize < 16 || (blockSize & (blockSize - 1)) !== 0)) {
+    throw new ZeropointError("invalid-argument", `block size must be a power of two >= 16, got ${blockSize}`);
+  }
+  const recipe = recipeFromOptions("dynamic", {
+    ...options,
+    weightType: "int8",
+    perChannel: options.perChannel ?? true,
+  });
+  const model = ensureOpset(source, 13);
+  const graph = model.graph as OnnxGraph;
+  preprocessGraph(graph);
+  const index = new GraphIndex(graph);
+  const opFilter = options.opTypes === undefined ? undefined : new Set(options.opTypes);
+  const include = options.includeNodes === undefined ? undefined : new Set(options.includeNodes);
+  const exclude = new Set(options.excludeNodes ?? []);
+  const out: OnnxNode[] = [];
+  const quantizedNodes: string[] = [];
+  const floatNodes: QuantizeReport["floatNodes"] = [];
+  const dequantized = new Map<string, string>();
+  let usesMicrosoft = false;
+  const ops = bits === 4 ? new Set(["MatMul", "Gemm"]) : new Set(["Conv", "MatMul", "Gemm"]);
+
+  for (const node of graph.node) {
+    const op = node.opType ?? "";
+    const weightName = node.input[1] ?? "";
+    const weight = index.initializers.get(weightName);
+    let reason: string | undefined;
+    if (!ops.has(op) || (node.domain ?? "") !== "") reason = `${op} has no weight-only form here`;
+    else if (opFilter && !opFilter.has(op)) reason = "op type not selected";
+    else if (include && !include.has(node.name ?? "")) reason = "not in the include list";
+    else if (exclude.has(node.name ?? "")) reason = "excluded";
+    else if (resolveSettings(recipe, { opType: op, node: node.name ?? "" }).keepFloat)
+      reason = "kept float by the plan";
+    else if (weight === undefined || weight.dataType !== 1) reason = "weight is not a float constant";
+    else if (bits === 4 && tensorDims(weight).length !== 2) reason = "int4 needs a 2-D weight";
+    else if (
+      op === "Gemm" &&
+      (intAttribute(node, "transA", 0) !== 0 || unit(node, "alpha") === false || unit(node, "beta") === false)
+    ) {
+      reason = "Gemm with transA or alpha/beta != 1";
+    }
+    if (reason !== undefined) {
+      out.push(node);
+      if (ops.has(op)) floatNodes.push({ name: node.name ?? "", opType: op, reason });
+      continue;
+    }
+    quantizedNodes.push(node.name ?? "");
+    if (bits === 8) {
+      let dq = dequantized.get(weightName);
+      if (dq === undefined) {
+        const t = weight as OnnxTensor;
+        const scheme = resolveSettings(recipe, { opType: op, node: node.name ?? "" }).weight;
+        const axis = scheme.granularity === "per-channel" ? weightAxis(node, tensorDims(t).length) : undefined;
+        const q = quantizeWeightTensor(t, scheme, axis);
+        const values = index.uniqueName(`${weightName}_quantized`);
+        const scale = index.uniqueName(`${weightName}_scale`);
+        const zeroPoint = index.uniqueName(`${weightName}_zero_point`);
+        const zpDims = axis === undefined ? [] : [q.qparams.zeroPoint.length];
+        graph.initializer.push(
+          makeTensor(values, q.dims, q.values),
+          makeTensor(scale, zpDims, Float32Array.from(q.qparams.scale)),
+          makeTensor(zeroPoint, zpDims, Int8Array.from(q.qparams.zeroPoint)),
+        );
+        dq = index.uniqueName(`${weightName}_DequantizeLinear_Output`);
+        out.push({
+          name: index.uniqueName(`${weightName}_DequantizeLinear`),
+          opType: "DequantizeLinear",
+          input: [values, scale, zeroPoint],
+          output: [dq],
+          attribute: axis === undefined ? [] : attributes({ axis }),
+        });
+        dequantized.set(weightName, dq);
+      }
+      out.push({ ...node, input: node.input.map((i, k) => (k === 1 ? (dq as string) : i)) });
+      continue;
+    }
+    // int4: MatMulNBits computes A @ B with B stored column by column ([N, blocks, blob]).
+    const t = weight as OnnxTensor;
+    const [rows, cols] = tensorDims(t) as [number, number];
+    const data = readFloat32(t);
+    const transposed = op === "Gemm" && intAttribute(node, "transB", 0) === 1;
+    const k = transposed ? cols : rows;
+    const n = transposed ? rows : cols;
+    const at = (kk: number, nn: number) =>
+      transposed ? (data[nn * cols + kk] as number) : (data[kk * cols + nn] as number);
+    const blocks = Math.ceil(k / blockSize);
+    const blob = blockSize / 2;
+    const packed = new Uint8Array(n * blocks * blob);
+    const scales = new Float32Array(n * blocks);
+    for (let col = 0; col < n; col++) {
+      for (let b = 0; b < blocks; b++) {
+        let absmax = 0;
+        for (let kk = b * blockSize; kk < Math.min((b + 1) * blockSize, k); kk++) {
+          const v = at(kk, col);
+          if (Math.abs(v) > Math.abs(absmax)) absmax = v;
+        }
+        const scale = Math.fround(absmax / -8);
+        scales[col * blocks + b] = scale;
+        const inv = scale === 0 ? 0 : 1 / scale;
+        for (let j = 0; j < blockSize; j++) {
+          const kk = b * blockSize + j;
+          const v = kk < k ? at(kk, col) : 0;
+          let q = Math.round(v * inv);
+          if (q - v * inv === 0.5 && q % 2 !== 0) q -= 1;
+          const nibble = Math.min(Math.max(q, -8), 7) + 8;
+          const byte = (col * blocks + b) * blob + (j >> 1);
+          packed[byte] = (packed[byte] as number) | ((j & 1) === 0 ? nibble : nibble << 4);
+        }
+      }
+    }
+    const label = node.name ?? op;
+    const bName = index.uniqueName(`${weightName}_Q4`);
+    const sName = index.uniqueName(`${weightName}_scales`);
+    graph.initializer.push(makeTensor(bName, [n, blocks, blob], packed), makeTensor(sName, [n * blocks], scales));
+    const bias = op === "Gemm" ? node.input[2] : undefined;
+    const result = bias ? index.uniqueName(`${label}_MatMulNBits_output`) : (node.output[0] as string);
+    out.push({
+      name: index.uniqueName(`${label}_MatMulNBits`),
+      opType: "MatMulNBits",
+      domain: MS,
+      input: [node.input[0] as string, bName, sName],
+      output: [result],
+      attribute: attributes({ K: k, N: n, bits: 4, block_size: blockSize }),
+    });
+    if (bias)
+      out.push({
+        name: index.uniqueName(`${label}_Add`),
+        opType: "Add",
+        input: [result, bias],
+        output: [node.output[0] as string],
+        attribute: [],
+      });
+    usesMicrosoft = true;
+  }
+  graph.node = out;
+  pruneUnusedInitializers(graph);
+  if (usesMicrosoft && !model.opsetImport.some((o) => o.domain === MS))
+    model.opsetImport.push({ domain: MS, version: 1 });
+  return {
+    model,
+    report: {
+      approach: "weight-only",
+      format: bits === 4 ? `int4 MatMulNBits (block ${blockSize})` : "int8 DequantizeLinear",
+      quantizedNodes,
+      floatNodes,
+    },
+  };
+}
+
+function unit(node: OnnxNode, name: string): boolean {
+  const a = getAttribute(node, name);
+  return a?.f === undefined || a.f === null || a.f === 1;
+}
