@@ -16,6 +16,7 @@ export {
   type CalibrationSource,
   calibrationSourceFromBatches,
 } from "./calibration/calibration-source.js";
+export { checkQuantizedModel, type ModelCheck } from "./check/model-check.js";
 export {
   encodeModel,
   type LoadedModel,
@@ -30,3 +31,4 @@ export type { CommonQuantizeOptions } from "./quantize/options.js";
 export { DYNAMIC_OPS, type DynamicQuantizeOptions, quantizeDynamic } from "./quantize/quantize-dynamic.js";
 export { type QuantizeReport, quantizeStatic, type StaticQuantizeOptions } from "./quantize/quantize-static.js";
 export { quantizeWeightOnly, type WeightOnlyOptions } from "./quantize/quantize-weight-only.js";
+export { type ActivationParams, decideRoles, type PlannedNode, type RoleDecision } from "./quantize/static-plan.js";

@@ -67,7 +67,24 @@ export interface PlanOptions {
  * a Relu/Clip folded into its producer gives the producer its own output range, and Softmax outputs
  * use [0, 1].
  */
-export async function planStatic(model: OnnxModel, options: PlanOptions): Promise<StaticPlan> {
+/** The roles the planner gives each node, before any calibration. */
+export interface RoleDecision {
+  readonly index: GraphIndex;
+  readonly nodes: PlannedNode[];
+  readonly quantized: Set<string>;
+  readonly shared: Map<string, string>;
+  readonly removedActivations: Map<string, string>;
+  readonly activationScheme: QuantScheme;
+}
+
+/**
+ * Decides which nodes are quantized and how (compute, share, folded activation, float with a reason),
+ * and which activation tensors need parameters. Needs onnxruntime only to learn tensor types.
+ */
+export async function decideRoles(
+  model: OnnxModel,
+  options: Omit<PlanOptions, "calibrationData" | "calibrationMethod" | "observer">,
+): Promise<RoleDecision> {
   const graph = model.graph;
   if (!graph) throw new ZeropointError("invalid-model", "model has no graph");
   const index = new GraphIndex(graph);
@@ -155,7 +172,19 @@ export async function planStatic(model: OnnxModel, options: PlanOptions): Promis
     roles.set(node, role);
     planned.push(role === "float" ? { node, role, reason: why ?? "" } : { node, role });
   }
+  return { index, nodes: planned, quantized, shared, removedActivations, activationScheme };
+}
 
+export async function planStatic(model: OnnxModel, options: PlanOptions): Promise<StaticPlan> {
+  const {
+    index,
+    nodes: planned,
+    quantized,
+    shared,
+    removedActivations,
+    activationScheme,
+  } = await decideRoles(model, options);
+  const recipe = options.recipe;
   // A removed activation's input is never materialized: the producer writes the activation's output.
   for (const [input] of removedActivations) quantized.delete(input);
   // Softmax outputs take the fixed range [0, 1] (onnxruntime's adjust_tensor_ranges).

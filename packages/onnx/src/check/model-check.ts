@@ -1,0 +1,166 @@
+import { sqnr, ZeropointError } from "@zeropoint/core";
+import { exposeTensors } from "../calibration/calibrate.js";
+import type { CalibrationBatch } from "../calibration/calibration-source.js";
+import { encodeModel } from "../model/model-io.js";
+import type { OnnxModel } from "../model/onnx-schema.js";
+import type { ActivationParams } from "../quantize/static-plan.js";
+import { loadOnnxruntime } from "../runtime/onnxruntime.js";
+
+/** What {@link checkQuantizedModel} reports. */
+export interface ModelCheck {
+  /** SQNR (dB) of each graph output against the float model over the check samples. */
+  readonly outputs: { name: string; sqnr: number }[];
+  /** SQNR (dB) of each quantized activation against the same tensor of the float model. */
+  readonly tensors: { name: string; sqnr: number }[];
+  /** Fraction of samples whose top-1 (argmax of the first output) agrees with the float model. */
+  readonly top1Agreement: number;
+  readonly floatBytes: number;
+  readonly quantizedBytes: number;
+  readonly floatOps: Record<string, number>;
+  readonly quantizedOps: Record<string, number>;
+  readonly samples: number;
+}
+
+function opCounts(model: OnnxModel): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const n of model.graph?.node ?? []) {
+    const key = n.domain ? `${n.domain}.${n.opType}` : (n.opType ?? "");
+    counts[key] = (counts[key] ?? 0) + 1;
+  }
+  return counts;
+}
+
+/**
+ * Runs the quantized model beside the float one in onnxruntime-node on a few samples and measures
+ * how far apart they are: SQNR per graph output and per quantized activation (read from the
+ * dequantized tensor in QDQ models, or dequantized here from the 8-bit tensor in QOperator models),
+ * top-1 agreement, sizes and op counts. Proves the written model loads and runs.
+ */
+export async function checkQuantizedModel(
+  floatModel: OnnxModel,
+  quantizedModel: OnnxModel,
+  samples: readonly CalibrationBatch[],
+  activations: Readonly<Record<string, ActivationParams>> = {},
+): Promise<ModelCheck> {
+  if (samples.length === 0)
+    throw new ZeropointError("invalid-calibration-data", "the model check needs at least one sample");
+  const ort = await loadOnnxruntime();
+  const outputs = (floatModel.graph?.output ?? []).map((o) => o.name ?? "");
+  const quantizedNames = new Set<string>();
+  for (const n of quantizedModel.graph?.node ?? []) for (const o of n.output) quantizedNames.add(o);
+  // Where each activation's value lives in the quantized model.
+  const probes: { tensor: string; name: string; params?: ActivationParams }[] = [];
+  for (const [tensor, p] of Object.entries(activations)) {
+    if (outputs.includes(tensor)) continue;
+    if (quantizedNames.has(`${tensor}_DequantizeLinear_Output`))
+      probes.push({ tensor, name: `${tensor}_DequantizeLinear_Output` });
+    else if (quantizedNames.has(`${tensor}_quantized`)) probes.push({ tensor, name: `${tensor}_quantized`, params: p });
+    else if (quantizedNames.has(tensor)) probes.push({ tensor, name: tensor });
+  }
+  const floatBytes = encodeModel(floatModel);
+  const quantizedBytes = encodeModel(quantizedModel);
+  const options = { executionProviders: ["cpu"], intraOpNumThreads: 1 } as const;
+  let floatSession: Awaited<ReturnType<typeof ort.InferenceSession.create>>;
+  let quantSession: Awaited<ReturnType<typeof ort.InferenceSession.create>>;
+  try {
+    floatSession = await ort.InferenceSession.create(
+      encodeModel(
+        exposeTensors(
+          floatModel,
+          probes.map((p) => p.tensor),
+        ),
+      ),
+      options,
+    );
+  } catch (cause) {
+    throw new ZeropointError("invalid-model", `onnxruntime cannot load the float model: ${(cause as Error).message}`, {
+      cause,
+    });
+  }
+  try {
+    quantSession = await ort.InferenceSession.create(
+      encodeModel(
+        exposeTensors(
+          quantizedModel,
+          probes.map((p) => p.name),
+        ),
+      ),
+      options,
+    );
+  } catch (cause) {
+    await floatSession.release();
+    throw new ZeropointError(
+      "invalid-model",
+      `onnxruntime cannot load the quantized model: ${(cause as Error).message}`,
+      { cause },
+    );
+  }
+  const reference = new Map<string, number[]>();
+  const approx = new Map<string, number[]>();
+  let agree = 0;
+  let rows = 0;
+  const push = (map: Map<string, number[]>, key: string, values: ArrayLike<number>) => {
+    const list = map.get(key) ?? [];
+    for (let i = 0; i < values.length; i++) list.push(values[i] as number);
+    map.set(key, list);
+  };
+  try {
+    for (const batch of samples) {
+      const feeds = Object.fromEntries(
+        Object.entries(batch).map(([k, v]) => [k, new ort.Tensor("float32", v.data, [...v.dims])]),
+      );
+      const f = await floatSession.run(feeds);
+      const q = await quantSession.run(feeds);
+      for (const o of outputs) {
+        push(reference, `out:${o}`, (f[o] as { data: Float32Array }).data);
+        push(approx, `out:${o}`, (q[o] as { data: Float32Array }).data);
+      }
+      for (const p of probes) {
+        push(reference, p.tensor, (f[p.tensor] as { data: Float32Array }).data);
+        const raw = (q[p.name] as { data: ArrayLike<number> }).data;
+        const values =
+          p.params === undefined
+            ? raw
+            : Float32Array.from(
+                raw as ArrayLike<number>,
+                (v) => (v - (p.params as ActivationParams).zeroPoint) * (p.params as ActivationParams).scale,
+              );
+        push(approx, p.tensor, values);
+      }
+      const first = outputs[0] as string;
+      const fo = f[first] as { data: Float32Array; dims: readonly number[] };
+      const qo = q[first] as { data: Float32Array };
+      const n = fo.dims[0] ?? 1;
+      const width = fo.data.length / n;
+      for (let r = 0; r < n; r++) {
+        let bf = 0;
+        let bq = 0;
+        for (let k = 1; k < width; k++) {
+          if ((fo.data[r * width + k] as number) > (fo.data[r * width + bf] as number)) bf = k;
+          if ((qo.data[r * width + k] as number) > (qo.data[r * width + bq] as number)) bq = k;
+        }
+        if (bf === bq) agree++;
+        rows++;
+      }
+    }
+  } finally {
+    await floatSession.release();
+    await quantSession.release();
+  }
+  return {
+    outputs: outputs.map((o) => ({
+      name: o,
+      sqnr: sqnr(reference.get(`out:${o}`) ?? [], approx.get(`out:${o}`) ?? []),
+    })),
+    tensors: probes.map((p) => ({
+      name: p.tensor,
+      sqnr: sqnr(reference.get(p.tensor) ?? [], approx.get(p.tensor) ?? []),
+    })),
+    top1Agreement: rows === 0 ? 1 : agree / rows,
+    floatBytes: floatBytes.length,
+    quantizedBytes: quantizedBytes.length,
+    floatOps: opCounts(floatModel),
+    quantizedOps: opCounts(quantizedModel),
+    samples: rows,
+  };
+}
