@@ -126,8 +126,9 @@ export async function calibrate(
       batches = 0;
       for await (const batch of iterateSource(source)) {
         if (options.maxSamples !== undefined && samples >= options.maxSamples) break;
-        const feeds = makeFeeds(ort, inputs, batch, batches, options.inputShapes);
         const rows = (Object.values(batch)[0]?.dims[0] as number | undefined) ?? 1;
+        if (rows === 0) continue;
+        const feeds = makeFeeds(ort, inputs, batch, batches, options.inputShapes);
         const results = fetched.length > 0 ? await session.run(feeds, fetched) : {};
         for (const name of graphInputTensors)
           observeInPass(observers.get(name), pass, (batch[name] as { data: Float32Array }).data);
@@ -151,7 +152,8 @@ export async function calibrate(
           ...(perPass !== undefined ? { totalSamples: perPass } : {}),
         });
       }
-      if (batches === 0) throw new ZeropointError("invalid-calibration-data", "the calibration set is empty");
+      if (batches === 0 || samples === 0)
+        throw new ZeropointError("invalid-calibration-data", "the calibration set is empty");
       perPass = samples;
     }
   } finally {

@@ -159,3 +159,17 @@ const littleEndianPlatform = new Uint8Array(Uint16Array.of(1).buffer)[0] === 1;
 function swapBytes(raw: Uint8Array, width: number): void {
   for (let i = 0; i < raw.length; i += width) raw.subarray(i, i + width).reverse();
 }
+
+/**
+ * Dims of a graph input/output: numbers, or the symbolic name (`dim_param`) of a symbolic dim, or
+ * "?" when neither is set. (protobufjs reports a default `dim_value` of 0 for symbolic dims.)
+ */
+export function valueInfoDims(v: {
+  type?: { tensorType?: { shape?: { dim?: { dimValue?: unknown; dimParam?: string }[] } } };
+}): (number | string)[] {
+  return (v.type?.tensorType?.shape?.dim ?? []).map((d) => {
+    if (typeof d.dimParam === "string" && d.dimParam !== "") return d.dimParam;
+    const value = toNumber(d.dimValue as Parameters<typeof toNumber>[0]);
+    return value > 0 ? value : "?";
+  });
+}

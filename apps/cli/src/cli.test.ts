@@ -1,0 +1,207 @@
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { main } from "./main.js";
+
+const work = mkdtempSync(join(tmpdir(), "zeropoint-cli-"));
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+const model = new URL("../assets/mnist-cnn.onnx", import.meta.url).pathname;
+
+async function run(args: string[]): Promise<{ code: number; out: string; err: string }> {
+  const lines: string[] = [];
+  const errors: string[] = [];
+  const write = process.stderr.write.bind(process.stderr);
+  process.stderr.write = ((chunk: string | Uint8Array) => {
+    errors.push(String(chunk));
+    return true;
+  }) as typeof process.stderr.write;
+  try {
+    const code = await main(args, (l) => lines.push(l));
+    return { code, out: lines.join("\n"), err: errors.join("") };
+  } finally {
+    process.stderr.write = write;
+  }
+}
+
+function npy(shape: number[], values: Float32Array): Uint8Array {
+  let header = `{'descr': '<f4', 'fortran_order': False, 'shape': (${shape.join(", ")}${shape.length === 1 ? "," : ""}), }`;
+  while ((10 + header.length + 1) % 64 !== 0) header += " ";
+  header += "\n";
+  const out = new Uint8Array(10 + header.length + values.byteLength);
+  out.set([0x93, ...new TextEncoder().encode("NUMPY"), 1, 0], 0);
+  new DataView(out.buffer).setUint16(8, header.length, true);
+  out.set(new TextEncoder().encode(header), 10);
+  out.set(new Uint8Array(values.buffer), 10 + header.length);
+  return out;
+}
+
+describe("zeropoint quantize", () => {
+  it("quantizes the bundled CNN with MNIST calibration and reports JSON", async () => {
+    const output = join(work, "cnn.int8.onnx");
+    const r = await run([
+      "quantize",
+      model,
+      "-o",
+      output,
+      "--calib-data",
+      "mnist:train",
+      "--samples",
+      "128",
+      "--per-channel",
+      "--json",
+    ]);
+    expect(r.err).toBe("");
+    expect(r.code).toBe(0);
+    const report = JSON.parse(r.out);
+    expect(report.sizes.ratio).toBeLessThan(0.27);
+    expect(report.check.top1Agreement).toBeGreaterThan(0.95);
+    expect(report.check.outputs[0].sqnr).toBeGreaterThan(25);
+    expect(report.quantizedNodes.length).toBe(7);
+    expect(existsSync(output)).toBe(true);
+  });
+
+  it("dynamic and weight-only approaches need no calibration data; int4 writes MatMulNBits", async () => {
+    const mlp = join(work, "mlp.onnx");
+    writeFileSync(mlp, readFileSync(model));
+    const dyn = await run(["quantize", model, "-o", join(work, "dyn.onnx"), "--approach", "dynamic", "--json"]);
+    expect(dyn.code).toBe(0);
+    expect(JSON.parse(dyn.out).format).toBe("IntegerOps");
+    const q4 = await run([
+      "quantize",
+      model,
+      "-o",
+      join(work, "q4.onnx"),
+      "--approach",
+      "weight-only",
+      "--weight-type",
+      "int4",
+      "--json",
+    ]);
+    expect(q4.code).toBe(0);
+    expect(JSON.parse(q4.out).ops.quantized["com.microsoft.MatMulNBits"]).toBe(2);
+  });
+
+  it("reads a directory of .npy samples and batches", async () => {
+    const dir = join(work, "npy");
+    const { mkdirSync } = await import("node:fs");
+    mkdirSync(dir);
+    writeFileSync(join(dir, "a.npy"), npy([1, 28, 28], new Float32Array(784).fill(0.5)));
+    writeFileSync(
+      join(dir, "b.npy"),
+      npy(
+        [3, 1, 28, 28],
+        new Float32Array(3 * 784).map((_, i) => (i % 97) / 97),
+      ),
+    );
+    const r = await run(["quantize", model, "-o", join(work, "npy.onnx"), "--calib-data", dir, "--json"]);
+    expect(r.err).toBe("");
+    expect(JSON.parse(r.out).check.samples).toBe(4);
+  });
+
+  describe("bad input: one clear line, non-zero exit, no output file", () => {
+    const cases: [string, () => string[], RegExp][] = [
+      [
+        "truncated model",
+        () => {
+          const f = join(work, "truncated.onnx");
+          writeFileSync(f, readFileSync(model).subarray(0, 5000));
+          return ["quantize", f, "-o", join(work, "x1.onnx"), "--calib-data", "random"];
+        },
+        /invalid-model.*truncated\.onnx/,
+      ],
+      [
+        "not an ONNX file",
+        () => {
+          const f = join(work, "text.onnx");
+          writeFileSync(f, "hello, I am not a model\n".repeat(20));
+          return ["quantize", f, "-o", join(work, "x2.onnx"), "--calib-data", "random"];
+        },
+        /invalid-model.*text\.onnx/,
+      ],
+      [
+        "calibration data of the wrong shape",
+        () => {
+          const dir = mkdtempSync(join(work, "shape-"));
+          writeFileSync(join(dir, "a.npy"), npy([1, 32, 32], new Float32Array(1024)));
+          return ["quantize", model, "-o", join(work, "x3.onnx"), "--calib-data", dir];
+        },
+        /invalid-calibration-data.*does not fit input input/,
+      ],
+      [
+        "NaN in calibration data",
+        () => {
+          const dir = mkdtempSync(join(work, "nan-"));
+          const values = new Float32Array(784);
+          values[100] = Number.NaN;
+          writeFileSync(join(dir, "a.npy"), npy([1, 28, 28], values));
+          return ["quantize", model, "-o", join(work, "x4.onnx"), "--calib-data", dir];
+        },
+        /invalid-calibration-data.*element 100 is NaN/,
+      ],
+      [
+        "empty calibration set",
+        () => {
+          const dir = mkdtempSync(join(work, "empty-"));
+          writeFileSync(join(dir, "a.npy"), npy([0, 1, 28, 28], new Float32Array(0)));
+          return ["quantize", model, "-o", join(work, "x5.onnx"), "--calib-data", dir];
+        },
+        /calibration set is empty/,
+      ],
+      [
+        "output directory missing",
+        () => ["quantize", model, "-o", join(work, "missing-dir", "x6.onnx"), "--calib-data", "random"],
+        /io-error.*does not exist/,
+      ],
+      [
+        "output parent is a regular file",
+        () => {
+          const f = join(work, "plain-file");
+          writeFileSync(f, "x");
+          return ["quantize", model, "-o", join(f, "x7.onnx"), "--calib-data", "random"];
+        },
+        /io-error.*is not a directory/,
+      ],
+    ];
+    for (const [name, args, message] of cases) {
+      it(name, async () => {
+        const before = new Set(readdirSync(work));
+        const argv = args();
+        const r = await run(argv);
+        expect(r.code).not.toBe(0);
+        const lines = r.err.trim().split("\n");
+        expect(lines).toHaveLength(1);
+        expect(lines[0]).toMatch(message);
+        const target = argv[argv.indexOf("-o") + 1] as string;
+        expect(existsSync(target)).toBe(false);
+        // No temporary files either.
+        expect(readdirSync(work).filter((f) => !before.has(f) && f.includes(".tmp-"))).toEqual([]);
+      });
+    }
+  });
+
+  it("usage errors exit 2 with a pointer to --help", async () => {
+    const r = await run(["quantize", model]);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/needs -o/);
+    const bad = await run(["quantize", model, "-o", join(work, "y.onnx"), "--format", "tflite"]);
+    expect(bad.code).toBe(2);
+    expect(bad.err).toMatch(/--format must be one of qdq, qoperator/);
+  });
+});
+
+describe("zeropoint inspect", () => {
+  it("prints opset, io, op histogram and per-node decisions", async () => {
+    const r = await run(["inspect", model, "--json"]);
+    expect(r.code).toBe(0);
+    const report = JSON.parse(r.out);
+    expect(report.opset).toBe(17);
+    expect(report.inputs[0]).toEqual({ name: "input", dims: ["batch", 1, 28, 28] });
+    expect(report.ops.Conv).toBe(2);
+    expect(report.nodes.find((n: { name: string }) => n.name === "/r1/Relu").decision).toBe("removed");
+    expect(report.nodes.find((n: { name: string }) => n.name === "/c1/Conv").decision).toBe("compute");
+    const text = await run(["inspect", model]);
+    expect(text.out).toMatch(/opset 17/);
+    expect(text.out).toMatch(/\/c2\/Conv\s+Conv\s+compute/);
+  });
+});

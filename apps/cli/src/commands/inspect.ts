@@ -1,0 +1,75 @@
+import { defaultRecipe, ZeropointError } from "@zeropoint/core";
+import { loadOnnxAdapter, modelKind, tfjsNotAvailable } from "../adapters.js";
+import { table } from "../report.js";
+
+/** Runs `zeropoint inspect`: opset, inputs/outputs, op histogram, parameters, and quantization decisions. */
+export async function runInspect(
+  path: string,
+  json: boolean,
+  out: (line: string) => void,
+): Promise<Record<string, unknown>> {
+  if (modelKind(path) === "tfjs") tfjsNotAvailable();
+  const onnx = await loadOnnxAdapter();
+  const { model } = onnx.loadModel(path);
+  const graph = model.graph;
+  if (!graph) throw new ZeropointError("invalid-model", `${path}: no graph`);
+  const histogram: Record<string, number> = {};
+  for (const n of graph.node) {
+    const key = n.domain ? `${n.domain}.${n.opType}` : (n.opType ?? "");
+    histogram[key] = (histogram[key] ?? 0) + 1;
+  }
+  let parameters = 0;
+  for (const t of graph.initializer) parameters += (t.dims ?? []).reduce((a: number, d) => a * Number(d), 1);
+  const dims = (v: (typeof graph.input)[number]) => onnx.valueInfoDims(v);
+  const initializers = new Set(graph.initializer.map((t) => t.name));
+  const inputs = graph.input.filter((v) => !initializers.has(v.name)).map((v) => ({ name: v.name, dims: dims(v) }));
+  const outputs = graph.output.map((v) => ({ name: v.name, dims: dims(v) }));
+  const copy = onnx.loadModel(path).model;
+  const decisions = await onnx.decideRoles(onnx.ensureOpset(copy, 13), { recipe: defaultRecipe("static") });
+  const nodes = decisions.nodes.map((p) => ({
+    name: p.node.name ?? "",
+    op: p.node.opType ?? "",
+    decision: p.role,
+    reason: p.reason ?? "",
+  }));
+  const report = {
+    path,
+    opset: onnx.opsetVersion(model),
+    producer: `${model.producerName ?? ""} ${model.producerVersion ?? ""}`.trim(),
+    inputs,
+    outputs,
+    ops: histogram,
+    parameters,
+    nodes,
+  };
+  if (json) return report;
+  out(
+    `${path}: opset ${report.opset}, producer ${report.producer || "unknown"}, ${graph.node.length} nodes, ${parameters} parameters`,
+  );
+  out(`inputs:  ${inputs.map((i) => `${i.name} [${i.dims.join(", ")}]`).join(", ")}`);
+  out(`outputs: ${outputs.map((o) => `${o.name} [${o.dims.join(", ")}]`).join(", ")}`);
+  out("");
+  out(
+    table(
+      ["op", "count"],
+      Object.entries(histogram).sort((a, b) => b[1] - a[1]),
+    ),
+  );
+  out("");
+  out("static quantization (default recipe) would:");
+  const interesting = nodes.filter(
+    (n) =>
+      n.decision !== "float" ||
+      ["Conv", "MatMul", "Gemm", "ConvTranspose"].includes(n.op) ||
+      !n.reason.endsWith("is not quantized"),
+  );
+  out(
+    table(
+      ["node", "op", "decision", "why"],
+      interesting.map((n) => [n.name, n.op, n.decision, n.reason]),
+    ),
+  );
+  const skipped = nodes.length - interesting.length;
+  if (skipped > 0) out(`(${skipped} more nodes of op types that are never quantized: shape arithmetic and the like)`);
+  return report;
+}

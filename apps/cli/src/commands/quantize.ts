@@ -1,0 +1,212 @@
+import { existsSync, statSync } from "node:fs";
+import { dirname, resolve } from "node:path";
+import { type CalibrationMethod, ZeropointError } from "@zeropoint/core";
+import { loadOnnxAdapter, modelKind, tfjsNotAvailable } from "../adapters.js";
+import { type InputSpec, loadCalibrationData } from "../data/calibration-data.js";
+import { UsageError } from "../errors.js";
+import { ProgressBar } from "../progress.js";
+import { bytes, db, table } from "../report.js";
+
+/** Parsed flags of `zeropoint quantize`. */
+export interface QuantizeFlags {
+  readonly input: string;
+  readonly output: string;
+  readonly approach: "static" | "dynamic" | "weight-only";
+  readonly format: "qdq" | "qoperator";
+  readonly perChannel: boolean;
+  readonly activationType: "uint8" | "int8" | "uint16" | "int16";
+  readonly weightType: "int8" | "uint8" | "int4";
+  readonly calibrate: CalibrationMethod;
+  readonly calibData: string | undefined;
+  readonly samples: number;
+  readonly batchSize: number;
+  readonly excludeNodes: string[] | undefined;
+  readonly opTypes: string[] | undefined;
+  readonly plan: string | undefined;
+  readonly inputShapes: Record<string, number[]>;
+  readonly reduceRange: boolean;
+  readonly symmetricActivations: boolean;
+  readonly blockSize: number;
+  readonly checkSamples: number;
+  readonly json: boolean;
+}
+
+/** Runs `zeropoint quantize`; returns the JSON-able report. */
+export async function runQuantize(flags: QuantizeFlags, out: (line: string) => void): Promise<Record<string, unknown>> {
+  const started = performance.now();
+  if (modelKind(flags.input) === "tfjs") tfjsNotAvailable();
+  const onnx = await loadOnnxAdapter();
+  const outDir = dirname(resolve(flags.output));
+  if (!existsSync(outDir))
+    throw new ZeropointError("io-error", `cannot write ${flags.output}: directory ${outDir} does not exist`);
+  if (!statSync(outDir).isDirectory())
+    throw new ZeropointError("io-error", `cannot write ${flags.output}: ${outDir} is not a directory`);
+  if (resolve(flags.output) === resolve(flags.input))
+    throw new UsageError("the output must not overwrite the input model");
+  const { model } = onnx.loadModel(flags.input);
+  const graph = model.graph as NonNullable<typeof model.graph>;
+  const initializerNames = new Set(graph.initializer.map((t) => t.name));
+  const inputs: InputSpec[] = graph.input
+    .filter((v) => !initializerNames.has(v.name))
+    .map((v) => ({
+      name: v.name ?? "",
+      dims: onnx.valueInfoDims(v),
+    }));
+  const plan = flags.plan === undefined ? undefined : await readPlan(flags.plan);
+  const common = {
+    perChannel: flags.perChannel,
+    ...(flags.opTypes ? { opTypes: flags.opTypes } : {}),
+    ...(flags.excludeNodes ? { excludeNodes: flags.excludeNodes } : {}),
+    ...(flags.reduceRange ? { reduceRange: true } : {}),
+    ...(plan !== undefined ? { plan } : {}),
+  };
+  const quiet = flags.json;
+  let data: ReturnType<typeof loadCalibrationData> | undefined;
+  if (flags.approach === "static" || flags.calibData !== undefined) {
+    if (flags.calibData === undefined)
+      throw new UsageError(
+        "static quantization needs --calib-data (mnist[:split], random, or a directory of .npy files)",
+      );
+    data = loadCalibrationData(flags.calibData, inputs, {
+      samples: flags.samples,
+      batchSize: flags.batchSize,
+      inputShapes: flags.inputShapes,
+    });
+  }
+  if (!quiet) {
+    out(`zeropoint quantize ${flags.input} -> ${flags.output}`);
+    out(
+      `  approach ${flags.approach}${flags.approach === "static" ? `, format ${flags.format}, activations ${flags.activationType}, calibration ${flags.calibrate}` : ""}, weights ${flags.weightType}${flags.perChannel ? " per-channel" : ""}`,
+    );
+    if (data) out(`  data: ${data.description}`);
+  }
+  let result: Awaited<ReturnType<typeof onnx.quantizeStatic>>;
+  const calibrationStart = performance.now();
+  if (flags.approach === "static") {
+    if (flags.weightType === "int4") throw new UsageError("int4 weights are for --approach weight-only");
+    const bar = new ProgressBar("  calibrating", process.stderr, !quiet);
+    result = await onnx.quantizeStatic(model, {
+      ...common,
+      calibrationData: (data as NonNullable<typeof data>).source,
+      format: flags.format,
+      activationType: flags.activationType,
+      weightType: flags.weightType,
+      symmetricActivations: flags.symmetricActivations,
+      calibrationMethod: flags.calibrate,
+      samples: flags.samples,
+      inputShapes: flags.inputShapes,
+      onProgress: (p) =>
+        bar.update(
+          p.samples,
+          p.totalSamples ?? (Number.isFinite(data?.samples) ? data?.samples : undefined),
+          `samples, pass ${p.pass + 1}/${p.passes}`,
+        ),
+    });
+    bar.done(
+      `  calibrated on ${result.report.calibrationSamples} samples in ${((performance.now() - calibrationStart) / 1000).toFixed(1)} s`,
+    );
+  } else if (flags.approach === "dynamic") {
+    if (flags.weightType === "int4") throw new UsageError("int4 weights are for --approach weight-only");
+    result = await onnx.quantizeDynamic(model, { ...common, weightType: flags.weightType });
+  } else {
+    if (flags.weightType === "uint8") throw new UsageError("weight-only ONNX quantization stores int8 or int4 weights");
+    result = await onnx.quantizeWeightOnly(model, {
+      ...common,
+      weightType: flags.weightType === "int4" ? "int4" : "int8",
+      blockSize: flags.blockSize,
+    });
+  }
+  // Check the written model the way a user would run it: same inputs, float vs quantized.
+  const checkData =
+    data ??
+    loadCalibrationData("random", inputs, {
+      samples: flags.checkSamples,
+      batchSize: flags.batchSize,
+      inputShapes: flags.inputShapes,
+    });
+  const checkBatches = [];
+  let rows = 0;
+  for await (const batch of checkData.source() as AsyncIterable<import("@zeropoint/onnx").CalibrationBatch>) {
+    checkBatches.push(batch);
+    rows += (Object.values(batch)[0]?.dims[0] as number) ?? 1;
+    if (rows >= flags.checkSamples) break;
+  }
+  const check = await onnx.checkQuantizedModel(model, result.model, checkBatches, result.report.activations ?? {});
+  const written = onnx.saveModel(result.model, flags.output);
+  const report = {
+    input: flags.input,
+    output: flags.output,
+    approach: result.report.approach,
+    format: result.report.format,
+    data: data?.description ?? null,
+    syntheticCalibration: data?.synthetic ?? false,
+    sizes: {
+      float: check.floatBytes,
+      quantized: written.modelBytes + written.dataBytes,
+      ratio: (written.modelBytes + written.dataBytes) / check.floatBytes,
+    },
+    quantizedNodes: result.report.quantizedNodes,
+    floatNodes: result.report.floatNodes,
+    check: {
+      samples: check.samples,
+      outputs: check.outputs,
+      top1Agreement: check.top1Agreement,
+      tensors: check.tensors,
+    },
+    ops: { float: check.floatOps, quantized: check.quantizedOps },
+    seconds: (performance.now() - started) / 1000,
+  };
+  if (quiet) return report;
+  out("");
+  out(
+    table(
+      ["result", "value"],
+      [
+        [
+          "model size",
+          `${bytes(report.sizes.float)} -> ${bytes(report.sizes.quantized)} (${report.sizes.ratio.toFixed(3)}x)`,
+        ],
+        ["quantized nodes", `${result.report.quantizedNodes.length}`],
+        ["nodes left float", `${result.report.floatNodes.length}`],
+        ...check.outputs.map((o) => [`output ${o.name} SQNR`, `${db(o.sqnr)} dB`]),
+        ["top-1 agreement with float", `${(check.top1Agreement * 100).toFixed(2)}% of ${check.samples} samples`],
+        ["time", `${report.seconds.toFixed(1)} s`],
+      ],
+    ),
+  );
+  if (check.tensors.length > 0) {
+    out("");
+    out("lowest per-tensor SQNR (quantized activations vs float):");
+    const worst = [...check.tensors].sort((a, b) => a.sqnr - b.sqnr).slice(0, 5);
+    out(
+      table(
+        ["tensor", "SQNR dB"],
+        worst.map((t) => [t.name, db(t.sqnr)]),
+      ),
+    );
+  }
+  const floatCompute = result.report.floatNodes.filter((n) => ["Conv", "MatMul", "Gemm"].includes(n.opType));
+  if (floatCompute.length > 0) {
+    out("");
+    out("Conv/MatMul/Gemm left in float:");
+    out(
+      table(
+        ["node", "op", "reason"],
+        floatCompute.map((n) => [n.name, n.opType, n.reason]),
+      ),
+    );
+  }
+  out("");
+  out(`wrote ${flags.output}`);
+  if (data?.synthetic) out("note: calibration used synthetic random data; ranges may not match real inputs");
+  return report;
+}
+
+async function readPlan(path: string): Promise<string> {
+  const { readFileSync } = await import("node:fs");
+  try {
+    return readFileSync(path, "utf8");
+  } catch (cause) {
+    throw new ZeropointError("io-error", `cannot read plan ${path}: ${(cause as Error).message}`, { cause });
+  }
+}

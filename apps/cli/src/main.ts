@@ -1,0 +1,157 @@
+import { parseArgs } from "node:util";
+import { CALIBRATION_METHODS, type CalibrationMethod } from "@zeropoint/core";
+import { runInspect } from "./commands/inspect.js";
+import { type QuantizeFlags, runQuantize } from "./commands/quantize.js";
+import { errorLine, UsageError } from "./errors.js";
+
+const HELP = `zeropoint: quantize neural networks from Node
+
+usage:
+  zeropoint quantize <model.onnx> -o <out.onnx> [options]
+  zeropoint inspect <model.onnx> [--json]
+
+quantize options:
+  --approach static|dynamic|weight-only   default static
+  --format qdq|qoperator                  static output format, default qdq
+  --per-channel                           per-channel weights
+  --activation-type uint8|int8|uint16|int16   default uint8
+  --weight-type int8|uint8|int4           default int8 (int4: weight-only)
+  --calibrate minmax|entropy|percentile|histogram|mse|moving-average-minmax   default minmax
+  --calib-data <source>                   mnist[:train|test|test-even|test-odd], random, or a directory of .npy files
+  --samples N                             calibration samples, default 256
+  --batch-size N                          calibration batch, default 32
+  --input-shape name=d0,d1,...            fix symbolic input dims (repeatable)
+  --exclude-nodes a,b                     keep these nodes float
+  --op-types Conv,MatMul                  only quantize these op types
+  --plan plan.json                        a zeropoint recipe/plan with per-node overrides
+  --reduce-range                          7-bit weights
+  --symmetric-activations                 symmetric activations (disables Relu folding)
+  --block-size N                          int4 block size, default 32
+  --check-samples N                       samples for the float-vs-quantized check, default 64
+  --json                                  machine-readable output on stdout
+`;
+
+function list(v: string | undefined): string[] | undefined {
+  return v === undefined
+    ? undefined
+    : v
+        .split(",")
+        .map((s) => s.trim())
+        .filter((s) => s !== "");
+}
+
+function positiveInt(name: string, v: string | undefined, fallback: number): number {
+  if (v === undefined) return fallback;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) throw new UsageError(`--${name} must be a positive integer, got ${v}`);
+  return n;
+}
+
+function oneOf<T extends string>(name: string, v: string | undefined, allowed: readonly T[], fallback: T): T {
+  if (v === undefined) return fallback;
+  if (!(allowed as readonly string[]).includes(v))
+    throw new UsageError(`--${name} must be one of ${allowed.join(", ")}, got ${v}`);
+  return v as T;
+}
+
+/** Entry point: returns the process exit code. Errors print one line on stderr. */
+export async function main(
+  argv: string[],
+  out: (line: string) => void = (l) => process.stdout.write(`${l}\n`),
+): Promise<number> {
+  try {
+    const [command, ...rest] = argv;
+    if (command === undefined || command === "--help" || command === "-h" || command === "help") {
+      out(HELP);
+      return 0;
+    }
+    if (command === "--version") {
+      out("zeropoint 0.0.0");
+      return 0;
+    }
+    if (command === "inspect") {
+      const { values, positionals } = parseArgs({
+        args: rest,
+        allowPositionals: true,
+        options: { json: { type: "boolean" } },
+      });
+      if (positionals.length !== 1) throw new UsageError("inspect takes one model path");
+      const report = await runInspect(positionals[0] as string, values.json === true, out);
+      if (values.json) out(JSON.stringify(report, null, 2));
+      return 0;
+    }
+    if (command === "quantize") {
+      const { values, positionals } = parseArgs({
+        args: rest,
+        allowPositionals: true,
+        options: {
+          output: { type: "string", short: "o" },
+          approach: { type: "string" },
+          format: { type: "string" },
+          "per-channel": { type: "boolean" },
+          "activation-type": { type: "string" },
+          "weight-type": { type: "string" },
+          calibrate: { type: "string" },
+          "calib-data": { type: "string" },
+          samples: { type: "string" },
+          "batch-size": { type: "string" },
+          "input-shape": { type: "string", multiple: true },
+          "exclude-nodes": { type: "string" },
+          "op-types": { type: "string" },
+          plan: { type: "string" },
+          "reduce-range": { type: "boolean" },
+          "symmetric-activations": { type: "boolean" },
+          "block-size": { type: "string" },
+          "check-samples": { type: "string" },
+          json: { type: "boolean" },
+        },
+      });
+      if (positionals.length !== 1) throw new UsageError("quantize takes one input model");
+      if (values.output === undefined) throw new UsageError("quantize needs -o <output>");
+      const inputShapes: Record<string, number[]> = {};
+      for (const spec of values["input-shape"] ?? []) {
+        const m = /^([^=]+)=([\d,]+)$/.exec(spec);
+        if (!m) throw new UsageError(`--input-shape expects name=d0,d1,..., got ${spec}`);
+        inputShapes[m[1] as string] = (m[2] as string).split(",").map(Number);
+      }
+      const flags: QuantizeFlags = {
+        input: positionals[0] as string,
+        output: values.output,
+        approach: oneOf("approach", values.approach, ["static", "dynamic", "weight-only"] as const, "static"),
+        format: oneOf("format", values.format, ["qdq", "qoperator"] as const, "qdq"),
+        perChannel: values["per-channel"] === true,
+        activationType: oneOf(
+          "activation-type",
+          values["activation-type"],
+          ["uint8", "int8", "uint16", "int16"] as const,
+          "uint8",
+        ),
+        weightType: oneOf("weight-type", values["weight-type"], ["int8", "uint8", "int4"] as const, "int8"),
+        calibrate: oneOf<CalibrationMethod>("calibrate", values.calibrate, CALIBRATION_METHODS, "minmax"),
+        calibData: values["calib-data"],
+        samples: positiveInt("samples", values.samples, 256),
+        batchSize: positiveInt("batch-size", values["batch-size"], 32),
+        excludeNodes: list(values["exclude-nodes"]),
+        opTypes: list(values["op-types"]),
+        plan: values.plan,
+        inputShapes,
+        reduceRange: values["reduce-range"] === true,
+        symmetricActivations: values["symmetric-activations"] === true,
+        blockSize: positiveInt("block-size", values["block-size"], 32),
+        checkSamples: positiveInt("check-samples", values["check-samples"], 64),
+        json: values.json === true,
+      };
+      const report = await runQuantize(flags, out);
+      if (flags.json) out(JSON.stringify(report, null, 2));
+      return 0;
+    }
+    throw new UsageError(`unknown command ${command}`);
+  } catch (error) {
+    const parseError = (error as { code?: string }).code?.startsWith("ERR_PARSE_ARGS");
+    process.stderr.write(`${errorLine(parseError ? new UsageError((error as Error).message) : error)}\n`);
+    return error instanceof UsageError || parseError ? 2 : 1;
+  }
+}
+
+const invokedDirectly = import.meta.url === `file://${process.argv[1]}` || process.argv[1]?.endsWith("/src/main.ts");
+if (invokedDirectly) process.exitCode = await main(process.argv.slice(2));

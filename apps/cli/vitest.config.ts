@@ -1,0 +1,15 @@
+import { defineConfig } from "vitest/config";
+
+export default defineConfig({
+  resolve: { conditions: ["@zeropoint/source"] },
+  ssr: { resolve: { conditions: ["@zeropoint/source"] } },
+  test: {
+    projects: [
+      {
+        extends: true,
+        test: { name: "cli", include: ["src/**/*.test.ts"], exclude: ["src/**/*.slow.test.ts"], testTimeout: 180_000 },
+      },
+      { extends: true, test: { name: "cli:slow", include: ["src/**/*.slow.test.ts"], testTimeout: 900_000 } },
+    ],
+  },
+});
