@@ -69,7 +69,7 @@ export function loadMnist(split: (typeof MNIST_SPLITS)[number]): {
   if (split === "test-even") keep = keep.filter((i) => i % 2 === 0);
   if (split === "test-odd") keep = keep.filter((i) => i % 2 === 1);
   const images = new Float32Array(keep.length * 784);
-  keep.forEach((r, i) => images.set(rows[r] as number[], i * 784));
+  for (const [i, r] of keep.entries()) images.set(rows[r] as number[], i * 784);
   return { images, labels: Uint8Array.from(keep, (i) => labels[i] as number), count: keep.length };
 }
 
