@@ -151,7 +151,9 @@ function readExternal(
     closeSync(fd);
   }
   t.rawData = data;
-  t.dataLocation = 0;
+  // Remove the fields rather than set defaults, so an inlined model encodes exactly like one that
+  // never had external data.
+  delete t.dataLocation;
   t.externalData = [];
 }
 
