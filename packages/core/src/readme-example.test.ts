@@ -11,7 +11,7 @@ describe("README example", () => {
     const readme = readFileSync(join(pkg, "README.md"), "utf8");
     const code = /```ts\n([\s\S]*?)```/.exec(readme)?.[1];
     expect(code).toBeDefined();
-    const dir = mkdtempSync(join(pkg, "node_modules/.readme-example-"));
+    const dir = mkdtempSync(join(pkg, ".readme-example-"));
     try {
       const file = join(dir, "example.ts");
       writeFileSync(file, code as string);
