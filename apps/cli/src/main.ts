@@ -28,6 +28,7 @@ quantize options:
   --symmetric-activations                 symmetric activations (disables Relu folding)
   --block-size N                          int4 block size, default 32
   --check-samples N                       samples for the float-vs-quantized check, default 64
+  --target node|web                       web: output onnxruntime-web runs in all its backends
   --json                                  machine-readable output on stdout
 `;
 
@@ -103,6 +104,7 @@ export async function main(
           "symmetric-activations": { type: "boolean" },
           "block-size": { type: "string" },
           "check-samples": { type: "string" },
+          target: { type: "string" },
           json: { type: "boolean" },
         },
       });
@@ -139,6 +141,7 @@ export async function main(
         symmetricActivations: values["symmetric-activations"] === true,
         blockSize: positiveInt("block-size", values["block-size"], 32),
         checkSamples: positiveInt("check-samples", values["check-samples"], 64),
+        target: oneOf("target", values.target, ["node", "web"] as const, "node"),
         json: values.json === true,
       };
       const report = await runQuantize(flags, out);

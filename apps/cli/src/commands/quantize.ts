@@ -28,6 +28,7 @@ export interface QuantizeFlags {
   readonly symmetricActivations: boolean;
   readonly blockSize: number;
   readonly checkSamples: number;
+  readonly target: "node" | "web";
   readonly json: boolean;
 }
 
@@ -95,6 +96,7 @@ export async function runQuantize(flags: QuantizeFlags, out: (line: string) => v
       calibrationMethod: flags.calibrate,
       samples: flags.samples,
       inputShapes: flags.inputShapes,
+      target: flags.target,
       onProgress: (p) =>
         bar.update(
           p.samples,

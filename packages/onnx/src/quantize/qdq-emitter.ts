@@ -29,7 +29,12 @@ function qdqDomain(p: ActivationParams, opset: number): string | undefined {
  * weights behind DequantizeLinear (per-channel along the op's axis), int32 biases, Relu/Clip folded
  * where the plan says so. Node and tensor names follow onnxruntime's quantizer.
  */
-export function emitQdq(graph: OnnxGraph, plan: StaticPlan, opset: number): { quantizedNodes: string[] } {
+export function emitQdq(
+  graph: OnnxGraph,
+  plan: StaticPlan,
+  opset: number,
+  target: "node" | "web" = "node",
+): { quantizedNodes: string[] } {
   const { index, params } = plan;
   const constants = new ConstantQuantizer(graph, index);
   const out: OnnxNode[] = [];
@@ -99,7 +104,7 @@ export function emitQdq(graph: OnnxGraph, plan: StaticPlan, opset: number): { qu
     out.push({
       name: index.uniqueName(`${label}_DequantizeLinear`),
       opType: "DequantizeLinear",
-      input: [c.values, c.scale, c.zeroPoint],
+      input: c.zeroPoint === "" ? [c.values, c.scale] : [c.values, c.scale, c.zeroPoint],
       output: [output],
       attribute: c.axis === undefined ? [] : attributes({ axis: c.axis }),
     });
@@ -146,8 +151,13 @@ export function emitQdq(graph: OnnxGraph, plan: StaticPlan, opset: number): { qu
         const weightSource = index.initializers.get(node.input[weightIndex as number] as string) as OnnxTensor;
         if (inputScale !== undefined && (op !== "Gemm" || isUnitBeta(node))) {
           const bias = constants.bias(node.input[biasIndex] as string, inputScale, weightConst, weightSource);
+          // onnxruntime-web (WebGPU/JSEP) rejects a zero point on an int32 DequantizeLinear; it is 0 anyway.
           rewired[biasIndex] = dequantizeConstant(
-            { ...bias, axis: bias.weight.axis === undefined ? undefined : 0 },
+            {
+              ...bias,
+              ...(target === "web" ? { zeroPoint: "" } : {}),
+              axis: bias.weight.axis === undefined ? undefined : 0,
+            },
             node.input[biasIndex] as string,
           );
         }

@@ -24,6 +24,11 @@ export interface StaticQuantizeOptions extends CommonQuantizeOptions {
   readonly calibrationMethod?: CalibrationMethod;
   /** Extra observer options (bins, quantizedBins, percentile, symmetric...). */
   readonly calibrationOptions?: ObserverOptions;
+  /**
+   * `web`: output onnxruntime-web runs in every backend it has (int32 bias DequantizeLinear without a
+   * zero point, which WebGPU/JSEP reject). Default `node`.
+   */
+  readonly target?: "node" | "web";
   /** Calibration samples to use (default all the source yields). */
   readonly samples?: number;
   readonly inputShapes?: Readonly<Record<string, readonly number[]>>;
@@ -93,7 +98,8 @@ export async function quantizeStatic(
   });
   const graph = model.graph as NonNullable<OnnxModel["graph"]>;
   const opset = opsetVersion(model) ?? 13;
-  const { quantizedNodes } = format === "qdq" ? emitQdq(graph, plan, opset) : emitQOperator(model, plan);
+  const { quantizedNodes } =
+    format === "qdq" ? emitQdq(graph, plan, opset, options.target ?? "node") : emitQOperator(model, plan);
   return {
     model,
     report: {
