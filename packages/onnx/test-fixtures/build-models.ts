@@ -177,3 +177,78 @@ export function randomBatches(shape: number[], batches: number, rows: number, se
     input: { data: Float32Array.from({ length: rows * per }, () => rand()), dims: [rows, ...shape] },
   }));
 }
+
+/** input [N,4] -> Gemm(W tiny, bias huge) -> output: the int32 bias would overflow without a weight-scale raise. */
+export function hugeBiasModel(): OnnxModel {
+  return {
+    irVersion: 8,
+    opsetImport: [{ domain: "", version: 17 }],
+    graph: {
+      name: "huge_bias",
+      input: [io("input", ["batch", 4])],
+      output: [io("y", ["batch", 2])],
+      valueInfo: [],
+      initializer: [
+        makeTensor("w", [2, 4], Float32Array.of(1e-9, -2e-9, 3e-9, 1e-9, 2e-9, 1e-9, -1e-9, 4e-9)),
+        makeTensor("b", [2], Float32Array.of(5, -4.5)),
+      ],
+      node: [
+        { name: "fc", opType: "Gemm", input: ["input", "w", "b"], output: ["y"], attribute: attributes({ transB: 1 }) },
+      ],
+    },
+  };
+}
+
+/** Conv -> If(cond: then Relu / else Identity) and a custom-domain node feeding nothing quantized. */
+export function controlFlowModel(withCustomOp: boolean): OnnxModel {
+  const branch = (op: string): import("../src/model/onnx-schema.js").OnnxGraph => ({
+    name: `${op}_branch`,
+    input: [],
+    output: [io(`${op}_out`, ["batch", 2, 4, 4])],
+    valueInfo: [],
+    initializer: [],
+    node: [{ name: `${op}_node`, opType: op, input: ["conv_out"], output: [`${op}_out`], attribute: [] }],
+  });
+  return {
+    irVersion: 8,
+    opsetImport: [{ domain: "", version: 17 }, ...(withCustomOp ? [{ domain: "com.example", version: 1 }] : [])],
+    graph: {
+      name: "control_flow",
+      input: [io("input", ["batch", 1, 4, 4])],
+      output: [io("y", ["batch", 2, 4, 4]), ...(withCustomOp ? [io("z", ["batch", 2, 4, 4])] : [])],
+      valueInfo: [],
+      initializer: [randomTensor("w", [2, 1, 3, 3], 11), makeTensor("cond", [], Uint8Array.of(1), DataType.BOOL)],
+      node: [
+        {
+          name: "conv",
+          opType: "Conv",
+          input: ["input", "w"],
+          output: ["conv_out"],
+          attribute: attributes({ pads: [1, 1, 1, 1] }),
+        },
+        {
+          name: "if",
+          opType: "If",
+          input: ["cond"],
+          output: ["y"],
+          attribute: [
+            { name: "then_branch", type: AttributeType.GRAPH, g: branch("Relu") },
+            { name: "else_branch", type: AttributeType.GRAPH, g: branch("Identity") },
+          ],
+        },
+        ...(withCustomOp
+          ? [
+              {
+                name: "custom",
+                opType: "MyOp",
+                domain: "com.example",
+                input: ["conv_out"],
+                output: ["z"],
+                attribute: [],
+              },
+            ]
+          : []),
+      ],
+    },
+  };
+}

@@ -66,6 +66,13 @@ export async function quantizeStatic(
     throw new ZeropointError("invalid-argument", `unknown format ${String(format)}`);
   const recipe = recipeFromOptions("static", options);
   const activation = recipe.activation ?? { dtype: "uint8" };
+  // onnxruntime's check_static_quant_arguments: int8 activations with uint8 weights have no kernels.
+  if (activation.dtype === "int8" && recipe.weight.dtype === "uint8") {
+    throw new ZeropointError(
+      "invalid-argument",
+      "int8 activations with uint8 weights are not supported (use U8S8, S8S8 or U8U8)",
+    );
+  }
   if (format === "qoperator" && activation.dtype !== "uint8" && activation.dtype !== "int8") {
     throw new ZeropointError(
       "invalid-argument",
