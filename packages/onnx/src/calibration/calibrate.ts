@@ -30,6 +30,12 @@ export interface CalibrateOptions {
   /** Symbolic input dims fixed by the user, e.g. `{ input: [1, 1, 28, 28] }`. */
   readonly inputShapes?: Readonly<Record<string, readonly number[]>>;
   readonly onProgress?: (progress: CalibrationProgress) => void;
+  /**
+   * Observers to continue from (e.g. restored with core's `observerFromJSON` in another process):
+   * calibration then resumes their statistics instead of starting fresh. Tensors without an entry
+   * get a new observer.
+   */
+  readonly resume?: ReadonlyMap<string, Observer>;
 }
 
 /** Result of a calibration run: one streaming observer per tensor. */
@@ -108,7 +114,10 @@ export async function calibrate(
   const graph = model.graph;
   if (!graph) throw new ZeropointError("invalid-model", "model has no graph");
   const observers = new Map<string, Observer>();
-  for (const t of tensors) observers.set(t, createObserver(options.method, options.observer ?? {}));
+  for (const t of tensors)
+    observers.set(t, options.resume?.get(t) ?? createObserver(options.method, options.observer ?? {}));
+  // Resumed two-pass observers may already be in their second pass.
+  const startPass = observers.size === 0 ? 0 : Math.min(...[...observers.values()].map((o) => o.pass));
   const passes = observers.size === 0 ? 1 : Math.max(...[...observers.values()].map((o) => o.passes));
   const inputNames = new Set(graph.input.map((v) => v.name ?? ""));
   for (const t of graph.initializer) inputNames.delete(t.name ?? "");
@@ -120,8 +129,9 @@ export async function calibrate(
   let batches = 0;
   let perPass: number | undefined;
   try {
-    for (let pass = 0; pass < passes; pass++) {
-      if (pass > 0) for (const o of observers.values()) if (o.passes > pass) o.nextPass();
+    for (let pass = startPass; pass < passes; pass++) {
+      // Resumed observers may already be in this pass; only advance the ones behind it.
+      if (pass > 0) for (const o of observers.values()) if (o.passes > pass && o.pass < pass) o.nextPass();
       samples = 0;
       batches = 0;
       for await (const batch of iterateSource(source)) {
@@ -164,7 +174,7 @@ export async function calibrate(
 
 function observeInPass(observer: Observer | undefined, pass: number, data: Float32Array): void {
   // A one-pass observer is complete after pass 0; later passes only feed two-pass observers.
-  if (observer === undefined || pass >= observer.passes) return;
+  if (observer === undefined || pass >= observer.passes || observer.pass !== pass) return;
   observer.observe(data);
 }
 
