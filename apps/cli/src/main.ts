@@ -17,7 +17,10 @@ quantize options:
   --activation-type uint8|int8|uint16|int16   default uint8
   --weight-type int8|uint8|int4           default int8 (int4: weight-only)
   --calibrate minmax|entropy|percentile|histogram|mse|moving-average-minmax   default minmax
-  --calib-data <source>                   mnist[:train|test|test-even|test-odd], random, or a directory of .npy files
+  --calib-data <source>                   mnist[:train|test|test-even|test-odd], random, or a directory of .npy files or PNG/JPEG images
+  --resize HxW                            resize images (bilinear) to the model's input size
+  --layout nchw|nhwc                      image tensor layout, default nchw
+  --mean m | r,g,b, --std s | r,g,b       image normalization on [0, 1] pixel values
   --samples N                             calibration samples, default 256
   --batch-size N                          calibration batch, default 32
   --input-shape name=d0,d1,...            fix symbolic input dims (repeatable)
@@ -39,6 +42,21 @@ function list(v: string | undefined): string[] | undefined {
         .split(",")
         .map((s) => s.trim())
         .filter((s) => s !== "");
+}
+
+function parseResize(v: string): [number, number] {
+  const m = /^(\d+)x(\d+)$/.exec(v);
+  if (!m) throw new UsageError(`--resize expects HxW, got ${v}`);
+  return [Number(m[1]), Number(m[2])];
+}
+
+function numbers(name: string, v: string): number[] {
+  const values = v.split(",").map(Number);
+  if (values.some((x) => !Number.isFinite(x)) || (values.length !== 1 && values.length !== 3)) {
+    throw new UsageError(`--${name} expects one or three numbers, got ${v}`);
+  }
+  if (name === "std" && values.some((x) => x === 0)) throw new UsageError("--std must not be 0");
+  return values;
 }
 
 function positiveInt(name: string, v: string | undefined, fallback: number): number {
@@ -105,6 +123,10 @@ export async function main(
           "block-size": { type: "string" },
           "check-samples": { type: "string" },
           target: { type: "string" },
+          resize: { type: "string" },
+          layout: { type: "string" },
+          mean: { type: "string" },
+          std: { type: "string" },
           json: { type: "boolean" },
         },
       });
@@ -142,6 +164,12 @@ export async function main(
         blockSize: positiveInt("block-size", values["block-size"], 32),
         checkSamples: positiveInt("check-samples", values["check-samples"], 64),
         target: oneOf("target", values.target, ["node", "web"] as const, "node"),
+        images: {
+          ...(values.resize !== undefined ? { resize: parseResize(values.resize) } : {}),
+          layout: oneOf("layout", values.layout, ["nchw", "nhwc"] as const, "nchw"),
+          ...(values.mean !== undefined ? { mean: numbers("mean", values.mean) } : {}),
+          ...(values.std !== undefined ? { std: numbers("std", values.std) } : {}),
+        },
         json: values.json === true,
       };
       const report = await runQuantize(flags, out);

@@ -2,7 +2,7 @@ import { existsSync, statSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { type CalibrationMethod, ZeropointError } from "@zeropoint/core";
 import { loadOnnxAdapter, modelKind, tfjsNotAvailable } from "../adapters.js";
-import { type InputSpec, loadCalibrationData } from "../data/calibration-data.js";
+import { type ImageOptions, type InputSpec, loadCalibrationData } from "../data/calibration-data.js";
 import { UsageError } from "../errors.js";
 import { ProgressBar } from "../progress.js";
 import { bytes, db, table } from "../report.js";
@@ -29,6 +29,7 @@ export interface QuantizeFlags {
   readonly blockSize: number;
   readonly checkSamples: number;
   readonly target: "node" | "web";
+  readonly images: ImageOptions;
   readonly json: boolean;
 }
 
@@ -72,6 +73,7 @@ export async function runQuantize(flags: QuantizeFlags, out: (line: string) => v
       samples: flags.samples,
       batchSize: flags.batchSize,
       inputShapes: flags.inputShapes,
+      images: flags.images,
     });
   }
   if (!quiet) {

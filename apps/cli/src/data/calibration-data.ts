@@ -3,7 +3,18 @@ import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { ZeropointError } from "@zeropoint/core";
 import type { CalibrationBatch, CalibrationSource } from "@zeropoint/onnx";
+import { decodeImage, type ImagePreprocess, imageToSample } from "./images.js";
 import { parseNpy } from "./npy.js";
+
+/** Image options from the command line. */
+export interface ImageOptions {
+  readonly resize?: readonly [number, number];
+  readonly layout?: "nchw" | "nhwc";
+  readonly mean?: readonly number[];
+  readonly std?: readonly number[];
+}
+
+const IMAGE_EXTENSIONS = [".png", ".jpg", ".jpeg"];
 
 /** A model input the data has to fit: name and dims (symbolic dims as strings). */
 export interface InputSpec {
@@ -84,7 +95,7 @@ export function loadMnist(split: (typeof MNIST_SPLITS)[number]): {
 export function loadCalibrationData(
   spec: string,
   inputs: readonly InputSpec[],
-  options: { samples: number; batchSize: number; inputShapes: Record<string, number[]> },
+  options: { samples: number; batchSize: number; inputShapes: Record<string, number[]>; images?: ImageOptions },
 ): LoadedData {
   if (inputs.length === 0) throw new ZeropointError("invalid-model", "the model has no inputs to feed");
   const { samples, batchSize } = options;
@@ -159,18 +170,16 @@ export function loadCalibrationData(
   }
   if (!stat.isDirectory())
     throw new ZeropointError("invalid-argument", `--calib-data ${spec}: expected a directory of .npy files`);
-  const files = readdirSync(spec)
-    .filter((f) => f.endsWith(".npy"))
-    .sort();
-  if (files.length === 0)
-    throw new ZeropointError(
-      "invalid-calibration-data",
-      `--calib-data ${spec}: no .npy files (images need the image options)`,
-    );
   if (inputs.length !== 1)
-    throw new ZeropointError("invalid-argument", "a directory of .npy files fits single-input models only");
+    throw new ZeropointError("invalid-argument", "a directory of samples fits single-input models only");
   const input = inputs[0] as InputSpec;
   const shape = sampleShape(input, options.inputShapes[input.name]);
+  const entries = readdirSync(spec).sort();
+  const images = entries.filter((f) => IMAGE_EXTENSIONS.some((e) => f.toLowerCase().endsWith(e)));
+  if (images.length > 0) return imageData(spec, images, input, shape, options);
+  const files = entries.filter((f) => f.endsWith(".npy"));
+  if (files.length === 0)
+    throw new ZeropointError("invalid-calibration-data", `--calib-data ${spec}: no .npy, .png or .jpg files`);
   const per = shape.reduce((a, b) => a * b, 1);
   return {
     description: `${files.length} .npy files from ${spec}`,
@@ -206,4 +215,69 @@ function* batchesOf(
   make: (start: number, rows: number) => CalibrationBatch,
 ): Generator<CalibrationBatch> {
   for (let start = 0; start < total; start += batchSize) yield make(start, Math.min(batchSize, total - start));
+}
+
+function imageData(
+  dir: string,
+  files: string[],
+  input: InputSpec,
+  shape: number[],
+  options: { samples: number; batchSize: number; images?: ImageOptions },
+): LoadedData {
+  const image = options.images ?? {};
+  const layout = image.layout ?? "nchw";
+  if (shape.length !== 3)
+    throw new ZeropointError(
+      "invalid-argument",
+      `images need a rank-4 input; ${input.name} takes [${shape.join(", ")}] per sample`,
+    );
+  const [channels, height, width] =
+    layout === "nchw"
+      ? (shape as [number, number, number])
+      : ([shape[2], shape[0], shape[1]] as [number, number, number]);
+  if (channels !== 1 && channels !== 3) {
+    throw new ZeropointError(
+      "invalid-argument",
+      `input ${input.name} has ${channels} channels in ${layout} layout; images give 1 or 3 (check --layout)`,
+    );
+  }
+  if (image.resize !== undefined && (image.resize[0] !== height || image.resize[1] !== width)) {
+    throw new ZeropointError(
+      "invalid-argument",
+      `--resize ${image.resize.join("x")} does not match input ${input.name} (${height}x${width})`,
+    );
+  }
+  const preprocess: ImagePreprocess = {
+    layout,
+    channels,
+    width,
+    height,
+    mean: image.mean ?? [0],
+    std: image.std ?? [1],
+  };
+  const n = Math.min(options.samples, files.length);
+  const per = channels * height * width;
+  return {
+    description: `${n} images from ${dir} (${layout}, ${height}x${width}, ${channels === 1 ? "grayscale" : "RGB"})`,
+    synthetic: false,
+    samples: n,
+    source: function* () {
+      for (let start = 0; start < n; start += options.batchSize) {
+        const rows = Math.min(options.batchSize, n - start);
+        const data = new Float32Array(rows * per);
+        for (let r = 0; r < rows; r++) {
+          const file = join(dir, files[start + r] as string);
+          const decoded = decodeImage(readFileSync(file), file);
+          if (image.resize === undefined && (decoded.width !== width || decoded.height !== height)) {
+            throw new ZeropointError(
+              "invalid-calibration-data",
+              `${file} is ${decoded.width}x${decoded.height} but input ${input.name} takes ${width}x${height}; pass --resize ${height}x${width}`,
+            );
+          }
+          data.set(imageToSample(decoded, preprocess), r * per);
+        }
+        yield { [input.name]: { data, dims: [rows, ...shape] } };
+      }
+    },
+  };
 }
