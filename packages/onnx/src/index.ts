@@ -16,6 +16,7 @@ export {
   type CalibrationSource,
   calibrationSourceFromBatches,
 } from "./calibration/calibration-source.js";
+export { onnxCapabilities, registerOnnxCapabilities } from "./capabilities.js";
 export { checkQuantizedModel, type ModelCheck } from "./check/model-check.js";
 export {
   encodeModel,

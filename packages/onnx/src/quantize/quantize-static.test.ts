@@ -32,12 +32,14 @@ describe.each(["cnn", "mlp", "transformer"])(
     const floatBytes = sharedModelBytes(name);
     const cases = [
       {
+        title: "qdq per-channel: accuracy, size and integer compute",
         format: "qdq" as const,
         perChannel: true,
         ref: reference[name]?.qdq as number,
         maxSize: name === "transformer" ? 0.65 : 0.27,
       },
       {
+        title: "qoperator per-tensor: accuracy, size and integer compute",
         format: "qoperator" as const,
         perChannel: false,
         ref: reference[name]?.qoperator as number,
@@ -45,7 +47,7 @@ describe.each(["cnn", "mlp", "transformer"])(
       },
     ];
     for (const c of cases) {
-      it(`${c.format}${c.perChannel ? " per-channel" : " per-tensor"}: accuracy, size and integer compute`, async () => {
+      it(c.title, async () => {
         const { model, report } = await quantizeStatic(floatBytes, {
           calibrationData: () => calibration,
           format: c.format,
