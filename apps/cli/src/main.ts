@@ -30,6 +30,7 @@ quantize options:
   --reduce-range                          7-bit weights
   --symmetric-activations                 symmetric activations (disables Relu folding)
   --block-size N                          int4 block size, default 32
+  --int4-format matmul-nbits|dequantize-linear   int4 storage, default matmul-nbits (dequantize-linear: opset 21, also Conv)
   --check-samples N                       samples for the float-vs-quantized check, default 64
   --target node|web                       web: output onnxruntime-web runs in all its backends
   --json                                  machine-readable output on stdout
@@ -121,6 +122,7 @@ export async function main(
           "reduce-range": { type: "boolean" },
           "symmetric-activations": { type: "boolean" },
           "block-size": { type: "string" },
+          "int4-format": { type: "string" },
           "check-samples": { type: "string" },
           target: { type: "string" },
           resize: { type: "string" },
@@ -162,6 +164,12 @@ export async function main(
         reduceRange: values["reduce-range"] === true,
         symmetricActivations: values["symmetric-activations"] === true,
         blockSize: positiveInt("block-size", values["block-size"], 32),
+        int4Format: oneOf(
+          "int4-format",
+          values["int4-format"],
+          ["matmul-nbits", "dequantize-linear"] as const,
+          "matmul-nbits",
+        ),
         checkSamples: positiveInt("check-samples", values["check-samples"], 64),
         target: oneOf("target", values.target, ["node", "web"] as const, "node"),
         images: {

@@ -27,6 +27,7 @@ export interface QuantizeFlags {
   readonly reduceRange: boolean;
   readonly symmetricActivations: boolean;
   readonly blockSize: number;
+  readonly int4Format: "matmul-nbits" | "dequantize-linear";
   readonly checkSamples: number;
   readonly target: "node" | "web";
   readonly images: ImageOptions;
@@ -118,6 +119,7 @@ export async function runQuantize(flags: QuantizeFlags, out: (line: string) => v
       ...common,
       weightType: flags.weightType === "int4" ? "int4" : "int8",
       blockSize: flags.blockSize,
+      int4Format: flags.int4Format,
     });
   }
   // Check the written model the way a user would run it: same inputs, float vs quantized.

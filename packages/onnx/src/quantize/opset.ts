@@ -18,8 +18,21 @@ import { makeInt64Tensor, makeTensor } from "../model/tensor-data.js";
  */
 const UNCONVERTIBLE = new Set(["Upsample", "Resize", "Scatter"]);
 
-/** Target opset for conversions: 13 covers per-axis DequantizeLinear and the QLinear ops. */
-const TARGET = 13;
+/** Ops whose semantics changed between opset 13 and 21 and that are refused on the way there. */
+const UNCONVERTIBLE_TO_21 = new Set(["GridSample", "DFT", "Upsample", "Scatter"]);
+
+/** Reduce ops whose `axes` attribute became an input at opset 18 (ReduceSum already at 13). */
+const REDUCE_18 = new Set([
+  "ReduceL1",
+  "ReduceL2",
+  "ReduceLogSum",
+  "ReduceLogSumExp",
+  "ReduceMax",
+  "ReduceMean",
+  "ReduceMin",
+  "ReduceProd",
+  "ReduceSumSquare",
+]);
 
 /**
  * Makes sure the model's default-domain opset is at least `minimum`. Below it, every op whose
@@ -33,11 +46,47 @@ export function ensureOpset(model: OnnxModel, minimum: number): OnnxModel {
   if (version === undefined) throw new ZeropointError("invalid-model", "model imports no default-domain opset");
   if (version >= minimum) return model;
   if (version < 7) throw new ZeropointError("unsupported-op", `opset ${version} is older than zeropoint supports (7+)`);
+  if (minimum > 21)
+    throw new ZeropointError("unsupported-op", `zeropoint converts models up to opset 21, not ${minimum}`);
   const graph = model.graph as OnnxGraph;
-  convertGraph(graph, version);
-  for (const o of model.opsetImport) if ((o.domain ?? "") === "" || o.domain === "ai.onnx") o.version = TARGET;
-  if (model.irVersion === undefined || Number(model.irVersion) < 7) model.irVersion = 7;
+  const target = minimum > 13 ? 21 : 13;
+  if (version < 13) convertGraph(graph, version);
+  if (target === 21) convertGraphTo21(graph, Math.max(version, 13));
+  for (const o of model.opsetImport) if ((o.domain ?? "") === "" || o.domain === "ai.onnx") o.version = target;
+  const ir = model.irVersion === undefined ? 0 : Number(model.irVersion);
+  // IR 7 goes with opset 13; IR 10 is the first with int4 tensors (opset 21).
+  const minimumIr = target === 21 ? 10 : 7;
+  if (ir < minimumIr) model.irVersion = minimumIr;
   return model;
+}
+
+function convertGraphTo21(graph: OnnxGraph, from: number): void {
+  const index = new GraphIndex(graph);
+  for (const node of graph.node) {
+    for (const a of node.attribute) {
+      if (a.g) convertGraphTo21(a.g, from);
+      for (const g of a.graphs ?? []) convertGraphTo21(g, from);
+    }
+    if ((node.domain ?? "") !== "" && node.domain !== "ai.onnx") continue;
+    const op = node.opType ?? "";
+    if (UNCONVERTIBLE_TO_21.has(op)) {
+      throw new ZeropointError(
+        "unsupported-op",
+        `node ${nodeLabel(node)}: ${op} from opset ${from} cannot be converted to opset 21`,
+        {
+          details: { node: node.name, op },
+        },
+      );
+    }
+    if (from < 18 && REDUCE_18.has(op) && getAttribute(node, "axes")) {
+      const name = index.uniqueName(`${node.name || op}_axes`);
+      graph.initializer.push(
+        makeInt64Tensor(name, [intsAttribute(node, "axes", []).length], intsAttribute(node, "axes", [])),
+      );
+      node.input = [node.input[0] as string, name];
+      node.attribute = node.attribute.filter((a) => a.name !== "axes");
+    }
+  }
 }
 
 function convertGraph(graph: OnnxGraph, from: number): void {
@@ -62,7 +111,7 @@ function convertGraph(graph: OnnxGraph, from: number): void {
     if (UNCONVERTIBLE.has(op) && !(op === "Resize" && from >= 11)) {
       throw new ZeropointError(
         "unsupported-op",
-        `node ${nodeLabel(node)}: ${op} from opset ${from} cannot be converted to opset ${TARGET}`,
+        `node ${nodeLabel(node)}: ${op} from opset ${from} cannot be converted to opset 13`,
         {
           details: { node: node.name, op },
         },

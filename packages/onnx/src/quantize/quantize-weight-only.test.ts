@@ -53,3 +53,26 @@ describe.each(["mlp", "transformer"])("weight-only quantization of %s_fp32.onnx"
     if (name === "mlp") expect(size).toBeLessThanOrEqual(0.2);
   });
 });
+
+describe("int4 behind blocked DequantizeLinear (opset 21)", () => {
+  for (const name of ["cnn", "mlp", "transformer"]) {
+    it(`${name}: every Conv/MatMul/Gemm weight is int4, the model runs and stays close to float`, async () => {
+      const floatBytes = sharedModelBytes(name);
+      const float = await accuracy(floatBytes);
+      const { model, report } = await quantizeWeightOnly(floatBytes, {
+        weightType: "int4",
+        int4Format: "dequantize-linear",
+        blockSize: 32,
+      });
+      // Only products of two activations (attention) have no weight to store.
+      for (const n of report.floatNodes) expect(n.reason).toBe("weight is not a float constant");
+      const int4 = model.graph?.initializer.filter((t) => t.dataType === 22) ?? [];
+      expect(int4.length).toBe(report.quantizedNodes.length);
+      const dq = model.graph?.node.filter((n) => n.opType === "DequantizeLinear") ?? [];
+      for (const n of dq) expect(n.attribute.find((a) => a.name === "block_size")?.i).toBe(32);
+      const acc = await accuracy(encodeModel(model));
+      console.log(`${name} int4 blocked DQ: accuracy ${acc.toFixed(4)} (float ${float.toFixed(4)})`);
+      expect(acc).toBeGreaterThan(float - 0.05);
+    });
+  }
+});

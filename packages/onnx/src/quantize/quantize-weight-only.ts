@@ -1,14 +1,14 @@
-import { resolveSettings, ZeropointError } from "@zeropoint/core";
+import { computeQParams, packInt4, quantize, resolveSettings, ZeropointError } from "@zeropoint/core";
 import { attributes, GraphIndex, getAttribute, intAttribute } from "../graph/graph-index.js";
 import { preprocessGraph, pruneUnusedInitializers } from "../graph/preprocess.js";
 import { loadModel, structuredCloneModel } from "../model/model-io.js";
-import type { OnnxGraph, OnnxModel, OnnxNode, OnnxTensor } from "../model/onnx-schema.js";
+import { DataType, type OnnxGraph, type OnnxModel, type OnnxNode, type OnnxTensor } from "../model/onnx-schema.js";
 import { makeTensor, readFloat32, tensorDims } from "../model/tensor-data.js";
 import { ensureOpset } from "./opset.js";
 import { type CommonQuantizeOptions, recipeFromOptions } from "./options.js";
 import type { QuantizeReport } from "./quantize-static.js";
 import { weightAxis } from "./static-plan.js";
-import { quantizeWeightTensor } from "./weights.js";
+import { blockMinMax, quantizeWeightTensor } from "./weights.js";
 
 /** Options of {@link quantizeWeightOnly}. */
 export interface WeightOnlyOptions extends Omit<CommonQuantizeOptions, "weightType"> {
@@ -16,6 +16,11 @@ export interface WeightOnlyOptions extends Omit<CommonQuantizeOptions, "weightTy
   readonly weightType?: "int8" | "int4";
   /** Block length along K for int4. Default 32. */
   readonly blockSize?: number;
+  /**
+   * int4 storage: `matmul-nbits` (default; MatMul and Gemm become com.microsoft MatMulNBits) or
+   * `dequantize-linear` (int4 initializers behind blocked DequantizeLinear, opset 21, also for Conv).
+   */
+  readonly int4Format?: "matmul-nbits" | "dequantize-linear";
 }
 
 const MS = "com.microsoft";
@@ -45,7 +50,8 @@ export async function quantizeWeightOnly(
     weightType: "int8",
     perChannel: options.perChannel ?? true,
   });
-  const model = ensureOpset(source, 13);
+  const blockedDq = bits === 4 && options.int4Format === "dequantize-linear";
+  const model = ensureOpset(source, blockedDq ? 21 : 13);
   const graph = model.graph as OnnxGraph;
   preprocessGraph(graph);
   const index = new GraphIndex(graph);
@@ -57,7 +63,7 @@ export async function quantizeWeightOnly(
   const floatNodes: QuantizeReport["floatNodes"] = [];
   const dequantized = new Map<string, string>();
   let usesMicrosoft = false;
-  const ops = bits === 4 ? new Set(["MatMul", "Gemm"]) : new Set(["Conv", "MatMul", "Gemm"]);
+  const ops = bits === 4 && !blockedDq ? new Set(["MatMul", "Gemm"]) : new Set(["Conv", "MatMul", "Gemm"]);
 
   for (const node of graph.node) {
     const op = node.opType ?? "";
@@ -71,7 +77,7 @@ export async function quantizeWeightOnly(
     else if (resolveSettings(recipe, { opType: op, node: node.name ?? "" }).keepFloat)
       reason = "kept float by the plan";
     else if (weight === undefined || weight.dataType !== 1) reason = "weight is not a float constant";
-    else if (bits === 4 && tensorDims(weight).length !== 2) reason = "int4 needs a 2-D weight";
+    else if (bits === 4 && !blockedDq && tensorDims(weight).length !== 2) reason = "MatMulNBits needs a 2-D weight";
     else if (
       op === "Gemm" &&
       (intAttribute(node, "transA", 0) !== 0 || unit(node, "alpha") === false || unit(node, "beta") === false)
@@ -84,6 +90,15 @@ export async function quantizeWeightOnly(
       continue;
     }
     quantizedNodes.push(node.name ?? "");
+    if (blockedDq) {
+      let dq = dequantized.get(weightName);
+      if (dq === undefined) {
+        dq = blockedInt4(node, weightName, weight as OnnxTensor);
+        dequantized.set(weightName, dq);
+      }
+      out.push({ ...node, input: node.input.map((i, k) => (k === 1 ? (dq as string) : i)) });
+      continue;
+    }
     if (bits === 8) {
       let dq = dequantized.get(weightName);
       if (dq === undefined) {
@@ -171,6 +186,40 @@ export async function quantizeWeightOnly(
       });
     usesMicrosoft = true;
   }
+  /** int4 symmetric blocks along the weight's input-channel/K axis, behind DequantizeLinear-21. */
+  function blockedInt4(node: OnnxNode, name: string, tensor: OnnxTensor): string {
+    const dims = tensorDims(tensor);
+    const op = node.opType ?? "";
+    const axis = op === "Conv" ? 1 : op === "Gemm" && intAttribute(node, "transB", 0) === 1 ? 1 : 0;
+    const data = readFloat32(tensor);
+    const { min, max, groups } = blockMinMax(data, dims, axis, blockSize);
+    const scheme = {
+      dtype: "int4" as const,
+      symmetric: true,
+      granularity: "per-group" as const,
+      axis,
+      groupSize: blockSize,
+    };
+    const qparams = computeQParams(min, max, { scheme, convention: "onnxruntime" });
+    const values = quantize(data, qparams, { shape: dims, convention: "onnxruntime" });
+    const scaleDims = dims.map((d, i) => (i === axis ? groups : d));
+    const valuesName = index.uniqueName(`${name}_quantized`);
+    const scaleName = index.uniqueName(`${name}_scale`);
+    graph.initializer.push(
+      makeTensor(valuesName, dims, packInt4(values as Int8Array), DataType.INT4),
+      makeTensor(scaleName, scaleDims, Float32Array.from(qparams.scale)),
+    );
+    const output = index.uniqueName(`${name}_DequantizeLinear_Output`);
+    out.push({
+      name: index.uniqueName(`${name}_DequantizeLinear`),
+      opType: "DequantizeLinear",
+      input: [valuesName, scaleName],
+      output: [output],
+      attribute: attributes({ axis, block_size: blockSize }),
+    });
+    return output;
+  }
+
   graph.node = out;
   pruneUnusedInitializers(graph);
   if (usesMicrosoft && !model.opsetImport.some((o) => o.domain === MS))

@@ -89,3 +89,36 @@ export function requantizeWithScales(
   const values = quantize(readFloat32(tensor), qparams, { shape: weight.dims, convention: "onnxruntime" });
   return { ...weight, values, qparams };
 }
+
+/**
+ * Min and max of each block of `block` elements along `axis`, in the parameter layout of core's
+ * per-group quantization (outer, group, inner).
+ */
+export function blockMinMax(
+  data: Float32Array,
+  dims: readonly number[],
+  axis: number,
+  block: number,
+): { min: number[]; max: number[]; groups: number } {
+  const length = dims[axis] as number;
+  const groups = Math.ceil(length / block);
+  let outer = 1;
+  for (let i = 0; i < axis; i++) outer *= dims[i] as number;
+  let inner = 1;
+  for (let i = axis + 1; i < dims.length; i++) inner *= dims[i] as number;
+  const count = outer * groups * inner;
+  const min = new Array<number>(count).fill(0);
+  const max = new Array<number>(count).fill(0);
+  for (let o = 0; o < outer; o++) {
+    for (let a = 0; a < length; a++) {
+      const g = Math.floor(a / block);
+      for (let j = 0; j < inner; j++) {
+        const v = data[(o * length + a) * inner + j] as number;
+        const p = (o * groups + g) * inner + j;
+        if (v < (min[p] as number)) min[p] = v;
+        if (v > (max[p] as number)) max[p] = v;
+      }
+    }
+  }
+  return { min, max, groups };
+}
