@@ -119,3 +119,17 @@ export {
   SupportMatrix,
   type SupportMatrixRow,
 } from "./support-matrix/support-matrix.js";
+export { type AccuracyCriterion, describeCriterion, metricThreshold, parseCriterion } from "./tuning/criterion.js";
+export { additiveLatencyModel, type LatencyModel, type LatencyProfile } from "./tuning/latency-model.js";
+export {
+  type HistoryEntry,
+  type NodeSensitivity,
+  type PlanEvaluation,
+  type Trial,
+  type TunableNode,
+  type TuneOptions,
+  type TuneResult,
+  type TuningAdapter,
+  type TuningHistory,
+  tune,
+} from "./tuning/tuner.js";

@@ -1,0 +1,28 @@
+import { ZeropointError } from "../errors/zeropoint-error.js";
+
+/** How much the metric may drop against float: relative (fraction of the float metric) or absolute. */
+export interface AccuracyCriterion {
+  readonly kind: "relative" | "absolute";
+  readonly maxLoss: number;
+}
+
+/** Parses `0.5%` (relative) or `0.005abs` (absolute). */
+export function parseCriterion(text: string): AccuracyCriterion {
+  const relative = /^(\d+(?:\.\d+)?)%$/.exec(text.trim());
+  if (relative) return { kind: "relative", maxLoss: Number(relative[1]) / 100 };
+  const absolute = /^(\d+(?:\.\d+)?)abs$/.exec(text.trim());
+  if (absolute) return { kind: "absolute", maxLoss: Number(absolute[1]) };
+  throw new ZeropointError("invalid-argument", `max loss must look like 0.5% or 0.005abs, got ${JSON.stringify(text)}`);
+}
+
+/** The lowest metric that still meets the criterion. */
+export function metricThreshold(criterion: AccuracyCriterion, floatMetric: number): number {
+  return criterion.kind === "relative" ? floatMetric * (1 - criterion.maxLoss) : floatMetric - criterion.maxLoss;
+}
+
+/** Human-readable criterion. */
+export function describeCriterion(c: AccuracyCriterion): string {
+  return c.kind === "relative"
+    ? `${(c.maxLoss * 100).toFixed(3).replace(/\.?0+$/, "")}% relative loss`
+    : `${c.maxLoss} absolute loss`;
+}

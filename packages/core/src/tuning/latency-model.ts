@@ -1,0 +1,59 @@
+import { ZeropointError } from "../errors/zeropoint-error.js";
+
+/**
+ * A recorded latency profile: the float model's latency and, per quantizable node, how much the
+ * model's latency changes when that node alone runs in int8 (negative: faster). Measured once in the
+ * target runtime and stored, so tuning is repeatable: same inputs, seed and profile, same plan.
+ */
+export interface LatencyProfile {
+  readonly format: "zeropoint-latency-profile";
+  readonly version: 1;
+  /** Where it was measured, e.g. `onnxruntime-node 1.30.0, cpu, 1 thread, batch 64`. */
+  readonly runtime: string;
+  /** Identifies the float model (e.g. its SHA-256). */
+  readonly model: string;
+  readonly floatMs: number;
+  /** Node name -> latency change in ms when that node runs int8. */
+  readonly nodeDeltaMs: Readonly<Record<string, number>>;
+  /** Latency of the all-int8 model, used to correct for interactions (fusions across nodes). */
+  readonly allInt8Ms?: number;
+}
+
+/** Estimates a plan's latency. */
+export interface LatencyModel {
+  readonly floatMs: number;
+  /** Estimated latency with exactly these nodes in int8. */
+  estimate(int8Nodes: ReadonlySet<string>): number;
+  /** The int8 latency change of one node (negative: int8 is faster). */
+  delta(node: string): number;
+}
+
+/**
+ * The additive model: `float + sum of the int8 nodes' deltas`. When the profile also recorded the
+ * all-int8 latency, the difference between that measurement and the additive sum is spread over the
+ * nodes in proportion to their share, so the two ends of the scale are exact.
+ */
+export function additiveLatencyModel(profile: LatencyProfile): LatencyModel {
+  if (profile.format !== "zeropoint-latency-profile" || profile.version !== 1) {
+    throw new ZeropointError("invalid-state", "not a zeropoint latency profile (format/version mismatch)");
+  }
+  if (!(profile.floatMs > 0)) throw new ZeropointError("invalid-state", "latency profile has no float latency");
+  const names = Object.keys(profile.nodeDeltaMs);
+  const sum = names.reduce((s, n) => s + (profile.nodeDeltaMs[n] as number), 0);
+  const correction =
+    profile.allInt8Ms === undefined || names.length === 0 ? 0 : profile.allInt8Ms - profile.floatMs - sum;
+  const delta = (node: string) => {
+    const d = profile.nodeDeltaMs[node];
+    if (d === undefined) throw new ZeropointError("invalid-argument", `latency profile has no entry for node ${node}`);
+    return d + correction / names.length;
+  };
+  return {
+    floatMs: profile.floatMs,
+    delta,
+    estimate: (int8Nodes) => {
+      let ms = profile.floatMs;
+      for (const n of int8Nodes) ms += delta(n);
+      return ms;
+    },
+  };
+}
