@@ -34,3 +34,12 @@ export { DYNAMIC_OPS, type DynamicQuantizeOptions, quantizeDynamic } from "./qua
 export { type QuantizeReport, quantizeStatic, type StaticQuantizeOptions } from "./quantize/quantize-static.js";
 export { quantizeWeightOnly, type WeightOnlyOptions } from "./quantize/quantize-weight-only.js";
 export { type ActivationParams, decideRoles, type PlannedNode, type RoleDecision } from "./quantize/static-plan.js";
+export {
+  createOnnxTuningAdapter,
+  type EvaluationData,
+  type LatencyProfileOptions,
+  measureLatencyProfile,
+  modelDigest,
+  type OnnxTuningAdapter,
+  type OnnxTuningOptions,
+} from "./tune/onnx-tuning.js";

@@ -31,7 +31,7 @@ export interface LatencyModel {
 /**
  * The additive model: `float + sum of the int8 nodes' deltas`. When the profile also recorded the
  * all-int8 latency, the difference between that measurement and the additive sum is spread over the
- * nodes in proportion to their share, so the two ends of the scale are exact.
+ * nodes in proportion to |delta|, so both ends of the scale (float, all-int8) are exact.
  */
 export function additiveLatencyModel(profile: LatencyProfile): LatencyModel {
   if (profile.format !== "zeropoint-latency-profile" || profile.version !== 1) {
@@ -40,12 +40,15 @@ export function additiveLatencyModel(profile: LatencyProfile): LatencyModel {
   if (!(profile.floatMs > 0)) throw new ZeropointError("invalid-state", "latency profile has no float latency");
   const names = Object.keys(profile.nodeDeltaMs);
   const sum = names.reduce((s, n) => s + (profile.nodeDeltaMs[n] as number), 0);
-  const correction =
-    profile.allInt8Ms === undefined || names.length === 0 ? 0 : profile.allInt8Ms - profile.floatMs - sum;
+  const weight = names.reduce((s, n) => s + Math.abs(profile.nodeDeltaMs[n] as number), 0);
+  // Fusions across neighbouring int8 nodes make the all-int8 model differ from the sum of single-node
+  // deltas; the difference is spread over the nodes in proportion to |delta|, so nodes that barely
+  // change latency on their own are not credited with others' interactions.
+  const correction = profile.allInt8Ms === undefined || weight === 0 ? 0 : profile.allInt8Ms - profile.floatMs - sum;
   const delta = (node: string) => {
     const d = profile.nodeDeltaMs[node];
     if (d === undefined) throw new ZeropointError("invalid-argument", `latency profile has no entry for node ${node}`);
-    return d + correction / names.length;
+    return d + (weight === 0 ? 0 : (correction * Math.abs(d)) / weight);
   };
   return {
     floatMs: profile.floatMs,

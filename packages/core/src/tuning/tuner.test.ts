@@ -106,3 +106,23 @@ describe("tune", () => {
     });
   });
 });
+
+describe("additiveLatencyModel", () => {
+  it("is exact at both ends and spreads the interaction in proportion to |delta|", () => {
+    const model = additiveLatencyModel({
+      format: "zeropoint-latency-profile",
+      version: 1,
+      runtime: "test",
+      model: "x",
+      floatMs: 1,
+      allInt8Ms: 1.5,
+      nodeDeltaMs: { a: 2, b: 1, c: -0.1, d: 0 },
+    });
+    expect(model.estimate(new Set())).toBe(1);
+    expect(model.estimate(new Set(["a", "b", "c", "d"]))).toBeCloseTo(1.5, 12);
+    expect(model.delta("d")).toBe(0);
+    // sum 2.9, interaction 0.5 - 2.9 = -2.4, |delta| total 3.1
+    expect(model.delta("a")).toBeCloseTo(2 - (2.4 * 2) / 3.1, 12);
+    expect(model.delta("c")).toBeCloseTo(-0.1 - (2.4 * 0.1) / 3.1, 12);
+  });
+});

@@ -1,4 +1,4 @@
-import type { CalibrationMethod, ObserverOptions, QuantDtype } from "@zeropoint/core";
+import type { CalibrationMethod, Observer, ObserverOptions, QuantDtype } from "@zeropoint/core";
 import { ZeropointError } from "@zeropoint/core";
 import type { CalibrationProgress } from "../calibration/calibrate.js";
 import type { CalibrationSource } from "../calibration/calibration-source.js";
@@ -33,6 +33,8 @@ export interface StaticQuantizeOptions extends CommonQuantizeOptions {
   readonly samples?: number;
   readonly inputShapes?: Readonly<Record<string, readonly number[]>>;
   readonly onProgress?: (progress: CalibrationProgress) => void;
+  /** Reuse (and fill) calibrated observers across runs on the same model and data. */
+  readonly observerCache?: Map<string, Observer>;
 }
 
 /** What a quantization run did. */
@@ -102,6 +104,7 @@ export async function quantizeStatic(
     ...(options.inputShapes !== undefined ? { inputShapes: options.inputShapes } : {}),
     ...(format === "qoperator" ? { supportedOps: QOPERATOR_OPS } : {}),
     ...(options.onProgress !== undefined ? { onProgress: options.onProgress } : {}),
+    ...(options.observerCache !== undefined ? { observerCache: options.observerCache } : {}),
   });
   const graph = model.graph as NonNullable<OnnxModel["graph"]>;
   const opset = opsetVersion(model) ?? 13;

@@ -1,6 +1,7 @@
 import {
   type CalibrationMethod,
   computeQParams,
+  type Observer,
   type ObserverOptions,
   type QuantScheme,
   type Recipe,
@@ -59,6 +60,11 @@ export interface PlanOptions {
   /** QOperator: ops it cannot express stay float. */
   readonly supportedOps?: ReadonlySet<string>;
   readonly onProgress?: (p: CalibrationProgress) => void;
+  /**
+   * Observers of earlier runs on the same model and data, by tensor: reused instead of calibrating
+   * again, and filled with any tensor calibrated now (the tuner quantizes one model many times).
+   */
+  readonly observerCache?: Map<string, Observer>;
 }
 
 /**
@@ -192,13 +198,22 @@ export async function planStatic(model: OnnxModel, options: PlanOptions): Promis
   for (const p of planned)
     if (p.role === "compute" && p.node.opType === "Softmax") fixedRanges.set(p.node.output[0] as string, [0, 1]);
   const toCalibrate = [...quantized].filter((t) => !shared.has(t) && !fixedRanges.has(t));
-  const calibration = await calibrate(model, toCalibrate, options.calibrationData, {
-    method: options.calibrationMethod,
-    observer: options.observer,
-    ...(options.maxSamples !== undefined ? { maxSamples: options.maxSamples } : {}),
-    ...(options.inputShapes !== undefined ? { inputShapes: options.inputShapes } : {}),
-    ...(options.onProgress !== undefined ? { onProgress: options.onProgress } : {}),
-  });
+  const cache = options.observerCache;
+  const missing = cache === undefined ? toCalibrate : toCalibrate.filter((t) => !cache.has(t));
+  const calibration =
+    missing.length === 0 && cache !== undefined
+      ? { observers: new Map<string, Observer>(), samples: Number.NaN, batches: 0 }
+      : await calibrate(model, missing, options.calibrationData, {
+          method: options.calibrationMethod,
+          observer: options.observer,
+          ...(options.maxSamples !== undefined ? { maxSamples: options.maxSamples } : {}),
+          ...(options.inputShapes !== undefined ? { inputShapes: options.inputShapes } : {}),
+          ...(options.onProgress !== undefined ? { onProgress: options.onProgress } : {}),
+        });
+  if (cache !== undefined) {
+    for (const [t, o] of calibration.observers) cache.set(t, o);
+    for (const t of toCalibrate) calibration.observers.set(t, cache.get(t) as Observer);
+  }
   const params = new Map<string, ActivationParams>();
   const paramsFor = (range: [number, number], scheme: QuantScheme): Omit<ActivationParams, "range"> => {
     const qp = computeQParams(range[0], range[1], { scheme, convention: "onnxruntime" });
