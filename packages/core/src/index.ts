@@ -120,7 +120,7 @@ export {
   type SupportMatrixRow,
 } from "./support-matrix/support-matrix.js";
 export { type AccuracyCriterion, describeCriterion, metricThreshold, parseCriterion } from "./tuning/criterion.js";
-export { additiveLatencyModel, type LatencyModel, type LatencyProfile } from "./tuning/latency-model.js";
+export { additiveLatencyModel, type LatencyModel, type LatencyProfile, planKey } from "./tuning/latency-model.js";
 export {
   type HistoryEntry,
   type NodeSensitivity,

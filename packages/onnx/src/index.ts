@@ -39,6 +39,7 @@ export {
   type EvaluationData,
   type LatencyProfileOptions,
   measureLatencyProfile,
+  measurePlanLatency,
   modelDigest,
   type OnnxTuningAdapter,
   type OnnxTuningOptions,

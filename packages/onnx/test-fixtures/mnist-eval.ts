@@ -86,3 +86,22 @@ export async function optimizedOpCounts(bytes: Uint8Array): Promise<Map<string, 
 }
 
 export { encodeModel };
+
+/** The even- or odd-indexed test images (tuning uses the even half, reports the odd half), in batches. */
+export function mnistTestHalf(half: "even" | "odd", batch = 256): { batches: CalibrationBatch[]; labels: Uint8Array } {
+  const test = mnistSplit("test");
+  const keep = Array.from({ length: test.count }, (_, i) => i).filter((i) => i % 2 === (half === "even" ? 0 : 1));
+  const images = new Float32Array(keep.length * 784);
+  keep.forEach((r, i) => images.set(test.images.subarray(r * 784, (r + 1) * 784), i * 784));
+  const batches: CalibrationBatch[] = [];
+  for (let start = 0; start < keep.length; start += batch) {
+    const n = Math.min(batch, keep.length - start);
+    batches.push({ input: { data: images.subarray(start * 784, (start + n) * 784), dims: [n, 1, 28, 28] } });
+  }
+  return { batches, labels: Uint8Array.from(keep, (i) => test.labels[i] as number) };
+}
+
+/** A recorded latency profile (test-fixtures/profiles). */
+export function recordedProfile(name: string): import("@zeropoint/core").LatencyProfile {
+  return JSON.parse(readFileSync(new URL(`./profiles/${name}.json`, import.meta.url), "utf8"));
+}

@@ -17,6 +17,17 @@ export interface LatencyProfile {
   readonly nodeDeltaMs: Readonly<Record<string, number>>;
   /** Latency of the all-int8 model, used to correct for interactions (fusions across nodes). */
   readonly allInt8Ms?: number;
+  /**
+   * Measured latencies of whole plans, keyed by {@link planKey}; "" is the float model. Per-node
+   * deltas do not always add up (Q/DQ boundaries, fusions), so the tuner verifies its final
+   * candidates with these, recording any it had to measure.
+   */
+  readonly planMs?: Readonly<Record<string, number>>;
+}
+
+/** Key of a plan in {@link LatencyProfile.planMs}: its int8 node names, sorted, joined by "|". */
+export function planKey(int8Nodes: Iterable<string>): string {
+  return [...int8Nodes].sort().join("|");
 }
 
 /** Estimates a plan's latency. */
@@ -26,6 +37,8 @@ export interface LatencyModel {
   estimate(int8Nodes: ReadonlySet<string>): number;
   /** The int8 latency change of one node (negative: int8 is faster). */
   delta(node: string): number;
+  /** The measured latency of a whole plan, when recorded. */
+  recorded(int8Nodes: Iterable<string>): number | undefined;
 }
 
 /**
@@ -53,6 +66,7 @@ export function additiveLatencyModel(profile: LatencyProfile): LatencyModel {
   return {
     floatMs: profile.floatMs,
     delta,
+    recorded: (int8Nodes) => profile.planMs?.[planKey(int8Nodes)],
     estimate: (int8Nodes) => {
       let ms = profile.floatMs;
       for (const n of int8Nodes) ms += delta(n);

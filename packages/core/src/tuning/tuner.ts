@@ -1,6 +1,6 @@
 import { ZeropointError } from "../errors/zeropoint-error.js";
 import { type AccuracyCriterion, describeCriterion, metricThreshold } from "./criterion.js";
-import type { LatencyModel } from "./latency-model.js";
+import { type LatencyModel, planKey } from "./latency-model.js";
 
 /** A node the tuner may put in int8. */
 export interface TunableNode {
@@ -40,6 +40,8 @@ export interface Trial {
   readonly passed: boolean;
   /** Taken from the history file instead of evaluated again. */
   readonly reused: boolean;
+  /** Measured (or recorded) latency of the whole plan, when verified. */
+  readonly measuredMs?: number;
 }
 
 /** A history entry as stored (one JSON object per line). */
@@ -92,6 +94,14 @@ export interface TuneOptions {
   ) => void;
   /** Skip the per-node "quantize alone" sweep of the sensitivity report. */
   readonly skipSensitivity?: boolean;
+  /**
+   * Measures a plan's latency in the target runtime (median of >= 20 runs). When given, the final
+   * candidates are verified by measurement wherever the latency model has no recorded value; the
+   * measurements are reported so they can be added to the profile.
+   */
+  readonly measure?: (int8Nodes: readonly string[]) => Promise<number>;
+  /** How many of the best-estimated passing plans to verify by measurement. Default 8. */
+  readonly verifyCandidates?: number;
 }
 
 /** Outcome of a tuning run. */
@@ -105,6 +115,12 @@ export interface TuneResult {
   readonly threshold: number;
   readonly stopReason: "exhausted" | "max-trials" | "timeout";
   readonly sensitivity: readonly NodeSensitivity[];
+  /** Measured/recorded float latency used to verify the choice, when available. */
+  readonly floatMeasuredMs?: number;
+  /** Plan latencies measured during this run (key: planKey), to add to the profile. */
+  readonly measurements: Readonly<Record<string, number>>;
+  /** True when the chosen plan was verified by measurement and is still slower than float. */
+  readonly slowerThanFloat: boolean;
 }
 
 const keyOf = (nodes: readonly string[]) => [...nodes].sort().join("\u0000");
@@ -136,6 +152,12 @@ export async function tune(adapter: TuningAdapter, options: TuneOptions): Promis
 
   const isBetter = (a: Trial, b: Trial | undefined): boolean => {
     if (b === undefined) return true;
+    // Measured latency beats the estimate; a verified plan beats an unverified one.
+    if (objective === "latency" && (a.measuredMs !== undefined || b.measuredMs !== undefined)) {
+      if (a.measuredMs === undefined) return false;
+      if (b.measuredMs === undefined) return true;
+      if (a.measuredMs !== b.measuredMs) return a.measuredMs < b.measuredMs;
+    }
     const primary =
       objective === "latency"
         ? b.latencyMs - a.latencyMs
@@ -257,8 +279,39 @@ export async function tune(adapter: TuningAdapter, options: TuneOptions): Promis
     }
     await prune(seen.get(keyOf(nodes.map((x) => x.name).filter((x) => chosen.includes(x)))));
   }
+  if (latencyAware && objective === "latency") {
+    // Per-node deltas rank nodes well but do not add up reliably; try the k most beneficial nodes.
+    const beneficial = [...all]
+      .filter((n) => options.latency.delta(n) < 0)
+      .sort((a, b) => options.latency.delta(a) - options.latency.delta(b) || all.indexOf(a) - all.indexOf(b));
+    for (let k = 1; k <= Math.min(beneficial.length, 8); k++)
+      await run(`${k} most beneficial int8`, beneficial.slice(0, k));
+  }
   // A last latency-aware pass over the best plan found.
   await prune(best());
+
+  // Verify the best-estimated passing plans by measured/recorded latency.
+  const measurements: Record<string, number> = {};
+  const measured = async (int8: readonly string[]): Promise<number | undefined> => {
+    const recorded = options.latency.recorded(int8);
+    if (recorded !== undefined) return recorded;
+    if (options.measure === undefined) return undefined;
+    const ms = await options.measure(int8);
+    measurements[planKey(int8)] = ms;
+    return ms;
+  };
+  let floatMeasuredMs: number | undefined;
+  if (objective === "latency") {
+    const candidates = trials
+      .filter((t) => t.passed && valid(t))
+      .sort((a, b) => a.latencyMs - b.latencyMs || a.index - b.index);
+    const toVerify = candidates.slice(0, options.verifyCandidates ?? 8);
+    if (toVerify.length > 0) floatMeasuredMs = await measured([]);
+    for (const t of toVerify) {
+      const ms = await measured(t.int8Nodes);
+      if (ms !== undefined) trials[t.index - 1] = { ...t, measuredMs: ms };
+    }
+  }
 
   const sqnr = adapter.nodeSqnr ? await adapter.nodeSqnr(all) : {};
   const report: NodeSensitivity[] = nodes
@@ -286,13 +339,21 @@ export async function tune(adapter: TuningAdapter, options: TuneOptions): Promis
   if (chosen) {
     return {
       status: "met",
-      message: `met ${describeCriterion(options.criterion)} (metric ${chosen.metric.toFixed(4)} >= ${threshold.toFixed(4)}) with ${chosen.int8Nodes.length}/${nodes.length} nodes in int8, estimated ${chosen.latencyMs.toFixed(3)} ms vs float ${options.latency.floatMs.toFixed(3)} ms`,
+      message: `met ${describeCriterion(options.criterion)} (metric ${chosen.metric.toFixed(4)} >= ${threshold.toFixed(4)}) with ${chosen.int8Nodes.length}/${nodes.length} nodes in int8, ${
+        chosen.measuredMs !== undefined && floatMeasuredMs !== undefined
+          ? `measured ${chosen.measuredMs.toFixed(3)} ms vs float ${floatMeasuredMs.toFixed(3)} ms`
+          : `estimated ${chosen.latencyMs.toFixed(3)} ms vs float ${options.latency.floatMs.toFixed(3)} ms`
+      }`,
       best: chosen,
       trials,
       float: floatInfo,
       threshold,
       stopReason,
       sensitivity: report,
+      ...(floatMeasuredMs !== undefined ? { floatMeasuredMs } : {}),
+      measurements,
+      slowerThanFloat:
+        chosen.measuredMs !== undefined && floatMeasuredMs !== undefined && chosen.measuredMs > floatMeasuredMs,
     };
   }
   let closest: Trial | undefined;
@@ -306,5 +367,7 @@ export async function tune(adapter: TuningAdapter, options: TuneOptions): Promis
     threshold,
     stopReason,
     sensitivity: report,
+    measurements,
+    slowerThanFloat: false,
   };
 }

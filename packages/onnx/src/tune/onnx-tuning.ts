@@ -184,6 +184,19 @@ export async function createOnnxTuningAdapter(
   };
 }
 
+/** Measures one model's latency on a batch: median of `runs` (>= 20) timed runs after warm-up. */
+export async function measurePlanLatency(
+  bytes: Uint8Array,
+  batch: CalibrationBatch,
+  options: { runs?: number; threads?: number } = {},
+): Promise<number> {
+  const ort = await loadOnnxruntime();
+  const feeds = Object.fromEntries(
+    Object.entries(batch).map(([k, v]) => [k, new ort.Tensor("float32", v.data, [...v.dims])]),
+  );
+  return medianLatency(bytes, feeds, Math.max(20, options.runs ?? 20), options.threads ?? 1);
+}
+
 /** Median of timed runs in milliseconds. */
 async function medianLatency(
   bytes: Uint8Array,
