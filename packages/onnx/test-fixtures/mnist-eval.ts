@@ -92,7 +92,7 @@ export function mnistTestHalf(half: "even" | "odd", batch = 256): { batches: Cal
   const test = mnistSplit("test");
   const keep = Array.from({ length: test.count }, (_, i) => i).filter((i) => i % 2 === (half === "even" ? 0 : 1));
   const images = new Float32Array(keep.length * 784);
-  keep.forEach((r, i) => images.set(test.images.subarray(r * 784, (r + 1) * 784), i * 784));
+  for (const [i, r] of keep.entries()) images.set(test.images.subarray(r * 784, (r + 1) * 784), i * 784);
   const batches: CalibrationBatch[] = [];
   for (let start = 0; start < keep.length; start += batch) {
     const n = Math.min(batch, keep.length - start);
