@@ -2,6 +2,7 @@ import { parseArgs } from "node:util";
 import { CALIBRATION_METHODS, type CalibrationMethod } from "@zeropoint/core";
 import { runInspect } from "./commands/inspect.js";
 import { type QuantizeFlags, runQuantize } from "./commands/quantize.js";
+import { parseDuration, runTune } from "./commands/tune.js";
 import { errorLine, UsageError } from "./errors.js";
 
 const HELP = `zeropoint: quantize neural networks from Node
@@ -9,6 +10,7 @@ const HELP = `zeropoint: quantize neural networks from Node
 usage:
   zeropoint quantize <model.onnx> -o <out.onnx> [options]
   zeropoint inspect <model.onnx> [--json]
+  zeropoint tune <model.onnx> -o <out.onnx> --calib-data <source> --eval-data <source> [options]
 
 quantize options:
   --approach static|dynamic|weight-only   default static
@@ -34,6 +36,17 @@ quantize options:
   --check-samples N                       samples for the float-vs-quantized check, default 64
   --target node|web                       web: output onnxruntime-web runs in all its backends
   --json                                  machine-readable output on stdout
+
+tune options:
+  --eval-data <source>                    tuning data: mnist:test-even (accuracy), or samples without labels (top-1 agreement)
+  --holdout-data <source>                 scored after tuning; default mnist:test-odd when tuning on mnist:test-even
+  --max-loss 0.5%|0.005abs                accuracy criterion against float, default 0.5%
+  --objective latency|size|accuracy       default latency
+  --strategy basic|sensitivity            default basic
+  --max-trials N, --timeout 10m           search budget (default 100 trials, no timeout)
+  --history tune.jsonl                    record trials; a rerun with the same file resumes
+  --latency-profile p.json                recorded latency profile (default: measure here)
+  --report out.html                       sensitivity chart (default <out>.sensitivity.html)
 `;
 
 function list(v: string | undefined): string[] | undefined {
@@ -99,6 +112,54 @@ export async function main(
       const report = await runInspect(positionals[0] as string, values.json === true, out);
       if (values.json) out(JSON.stringify(report, null, 2));
       return 0;
+    }
+    if (command === "tune") {
+      const { values, positionals } = parseArgs({
+        args: rest,
+        allowPositionals: true,
+        options: {
+          output: { type: "string", short: "o" },
+          "calib-data": { type: "string" },
+          "eval-data": { type: "string" },
+          "holdout-data": { type: "string" },
+          "max-loss": { type: "string" },
+          objective: { type: "string" },
+          strategy: { type: "string" },
+          "max-trials": { type: "string" },
+          timeout: { type: "string" },
+          history: { type: "string" },
+          "latency-profile": { type: "string" },
+          samples: { type: "string" },
+          report: { type: "string" },
+          json: { type: "boolean" },
+        },
+      });
+      if (positionals.length !== 1) throw new UsageError("tune takes one input model");
+      if (values.output === undefined) throw new UsageError("tune needs -o <output>");
+      if (values["calib-data"] === undefined || values["eval-data"] === undefined)
+        throw new UsageError("tune needs --calib-data and --eval-data");
+      const report = await runTune(
+        {
+          input: positionals[0] as string,
+          output: values.output,
+          calibData: values["calib-data"],
+          evalData: values["eval-data"],
+          holdoutData: values["holdout-data"],
+          maxLoss: values["max-loss"] ?? "0.5%",
+          objective: oneOf("objective", values.objective, ["latency", "size", "accuracy"] as const, "latency"),
+          strategy: oneOf("strategy", values.strategy, ["basic", "sensitivity"] as const, "basic"),
+          maxTrials: positiveInt("max-trials", values["max-trials"], 100),
+          timeoutMs: values.timeout === undefined ? Number.POSITIVE_INFINITY : parseDuration(values.timeout),
+          history: values.history,
+          latencyProfile: values["latency-profile"],
+          samples: positiveInt("samples", values.samples, 256),
+          report: values.report,
+          json: values.json === true,
+        },
+        out,
+      );
+      if (values.json) out(JSON.stringify(report, null, 2));
+      return report.status === "met" ? 0 : 3;
     }
     if (command === "quantize") {
       const { values, positionals } = parseArgs({

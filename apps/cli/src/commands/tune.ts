@@ -1,0 +1,235 @@
+import { appendFileSync, existsSync, readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
+import { dirname, resolve } from "node:path";
+import {
+  additiveLatencyModel,
+  type HistoryEntry,
+  type LatencyProfile,
+  parseCriterion,
+  recipeToJSON,
+  tune,
+  ZeropointError,
+} from "@zeropoint/core";
+import type { CalibrationBatch } from "@zeropoint/onnx";
+import { loadOnnxAdapter, modelKind, tfjsNotAvailable } from "../adapters.js";
+import { type InputSpec, loadCalibrationData, loadMnist } from "../data/calibration-data.js";
+import { UsageError } from "../errors.js";
+import { table } from "../report.js";
+import { sensitivityHtml } from "../sensitivity-html.js";
+
+/** Parsed flags of `zeropoint tune`. */
+export interface TuneFlags {
+  readonly input: string;
+  readonly output: string;
+  readonly calibData: string;
+  readonly evalData: string;
+  readonly holdoutData: string | undefined;
+  readonly maxLoss: string;
+  readonly objective: "latency" | "size" | "accuracy";
+  readonly strategy: "basic" | "sensitivity";
+  readonly maxTrials: number;
+  readonly timeoutMs: number;
+  readonly history: string | undefined;
+  readonly latencyProfile: string | undefined;
+  readonly samples: number;
+  readonly report: string | undefined;
+  readonly json: boolean;
+}
+
+/** Parses `10m`, `90s`, `2h` or plain seconds. */
+export function parseDuration(text: string): number {
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(text.trim());
+  if (!m) throw new UsageError(`--timeout expects a duration like 90s or 10m, got ${text}`);
+  const factor = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[(m[2] ?? "s") as "ms" | "s" | "m" | "h"];
+  return Number(m[1]) * factor;
+}
+
+async function collect(
+  source: () => AsyncIterable<CalibrationBatch> | Iterable<CalibrationBatch>,
+): Promise<CalibrationBatch[]> {
+  const out: CalibrationBatch[] = [];
+  for await (const b of source() as AsyncIterable<CalibrationBatch>) out.push(b);
+  return out;
+}
+
+function evaluationData(
+  spec: string,
+  inputs: InputSpec[],
+): Promise<{ batches: CalibrationBatch[]; labels?: Uint8Array; description: string }> {
+  if (spec.startsWith("mnist")) {
+    const split = spec.split(":")[1] ?? "test";
+    const mnist = loadMnist(split as "test");
+    const data = loadCalibrationData(spec, inputs, { samples: mnist.count, batchSize: 256, inputShapes: {} });
+    return collect(data.source).then((batches) => ({
+      batches,
+      labels: mnist.labels,
+      description: `${data.description} (accuracy)`,
+    }));
+  }
+  const data = loadCalibrationData(spec, inputs, { samples: Number.MAX_SAFE_INTEGER, batchSize: 256, inputShapes: {} });
+  return collect(data.source).then((batches) => ({
+    batches,
+    description: `${data.description} (no labels: top-1 agreement with float)`,
+  }));
+}
+
+function writeAtomic(path: string, text: string): void {
+  const tmp = `${path}.tmp-${process.pid}`;
+  writeFileSync(tmp, text);
+  renameSync(tmp, path);
+}
+
+/** Runs `zeropoint tune`: returns the JSON-able report. */
+export async function runTune(flags: TuneFlags, out: (line: string) => void): Promise<Record<string, unknown>> {
+  const started = Date.now();
+  if (modelKind(flags.input) === "tfjs") tfjsNotAvailable();
+  const onnx = await loadOnnxAdapter();
+  const outDir = dirname(resolve(flags.output));
+  if (!existsSync(outDir) || !statSync(outDir).isDirectory())
+    throw new ZeropointError("io-error", `cannot write ${flags.output}: ${outDir} is not a directory`);
+  const criterion = parseCriterion(flags.maxLoss);
+  const { model } = onnx.loadModel(flags.input);
+  const graph = model.graph as NonNullable<typeof model.graph>;
+  const initializers = new Set(graph.initializer.map((t) => t.name));
+  const inputs: InputSpec[] = graph.input
+    .filter((v) => !initializers.has(v.name))
+    .map((v) => ({ name: v.name ?? "", dims: onnx.valueInfoDims(v) }));
+  const calibration = loadCalibrationData(flags.calibData, inputs, {
+    samples: flags.samples,
+    batchSize: 32,
+    inputShapes: {},
+  });
+  const evaluation = await evaluationData(flags.evalData, inputs);
+  const holdoutSpec = flags.holdoutData ?? (flags.evalData === "mnist:test-even" ? "mnist:test-odd" : undefined);
+  const quiet = flags.json;
+  const say = (line: string) => {
+    if (!quiet) out(line);
+  };
+  say(`zeropoint tune ${flags.input} -> ${flags.output}`);
+  say(
+    `  criterion ${flags.maxLoss}, objective ${flags.objective}, strategy ${flags.strategy}; calibration: ${calibration.description}; tuning on ${evaluation.description}`,
+  );
+  const adapter = await onnx.createOnnxTuningAdapter(model, { calibrationData: calibration.source, evaluation });
+  const latencyBatch = (evaluation.batches[0] ?? {}) as CalibrationBatch;
+  const first = Object.entries(latencyBatch)[0];
+  const batch64: CalibrationBatch = first
+    ? {
+        [first[0]]: {
+          data: first[1].data.subarray(
+            0,
+            Math.min(64, first[1].dims[0] as number) * (first[1].data.length / (first[1].dims[0] as number)),
+          ),
+          dims: [Math.min(64, first[1].dims[0] as number), ...first[1].dims.slice(1)],
+        },
+      }
+    : latencyBatch;
+  let profile: LatencyProfile;
+  if (flags.latencyProfile !== undefined) {
+    profile = JSON.parse(readFileSync(flags.latencyProfile, "utf8")) as LatencyProfile;
+    if (profile.model !== onnx.modelDigest(model))
+      say(`  warning: ${flags.latencyProfile} was recorded for another model (digest differs)`);
+    say(`  latency: recorded profile ${flags.latencyProfile} (${profile.runtime})`);
+  } else {
+    say("  latency: measuring each node in int8 (batch 64, one thread, median of 20 runs)...");
+    profile = await onnx.measureLatencyProfile(model, adapter, { batch: batch64, runs: 20, threads: 1 });
+  }
+  const history = flags.history;
+  const entries: HistoryEntry[] =
+    history !== undefined && existsSync(history)
+      ? readFileSync(history, "utf8")
+          .split("\n")
+          .filter((l) => l.trim() !== "")
+          .map((l) => JSON.parse(l) as HistoryEntry)
+      : [];
+  if (entries.length > 0) say(`  resuming: ${entries.length} trials already in ${history}`);
+  const result = await tune(adapter, {
+    criterion,
+    latency: additiveLatencyModel(profile),
+    objective: flags.objective,
+    strategy: flags.strategy,
+    maxTrials: flags.maxTrials,
+    timeoutMs: flags.timeoutMs,
+    ...(history !== undefined
+      ? {
+          history: {
+            load: () => entries,
+            append: (e: HistoryEntry) => appendFileSync(history, `${JSON.stringify(e)}\n`),
+          },
+        }
+      : {}),
+    measure: async (int8) =>
+      onnx.measurePlanLatency(onnx.encodeModel(int8.length === 0 ? model : await adapter.quantizeFor(int8)), batch64, {
+        runs: 20,
+        threads: 1,
+      }),
+    onTrial: (t, total) =>
+      say(
+        `  trial ${total.done}/${total.limit}: ${t.label} — metric ${t.metric.toFixed(4)} ${t.passed ? "pass" : "fail"}, est ${t.latencyMs.toFixed(3)} ms${t.reused ? " (from history)" : ""} | best ${total.best ? `${total.best.int8Nodes.length} int8, ${total.best.latencyMs.toFixed(3)} ms` : "none yet"} | ${(total.elapsedMs / 1000).toFixed(1)} s`,
+      ),
+  });
+  const nodes = await adapter.nodes();
+  const best = result.best;
+  const floatNodes =
+    best === undefined
+      ? nodes.map((n) => n.name)
+      : nodes.filter((n) => !best.int8Nodes.includes(n.name)).map((n) => n.name);
+  let holdout: { float: number; tuned: number; spec: string } | undefined;
+  if (best !== undefined) {
+    const quantized = await adapter.quantizeFor(best.int8Nodes);
+    onnx.saveModel(quantized, flags.output);
+    writeAtomic(`${flags.output}.plan.json`, recipeToJSON(adapter.planFor(best.int8Nodes)));
+    if (holdoutSpec !== undefined) {
+      const data = await evaluationData(holdoutSpec, inputs);
+      const score = async (m: typeof model) => {
+        const a = await onnx.createOnnxTuningAdapter(m, { calibrationData: calibration.source, evaluation: data });
+        return a.floatMetric();
+      };
+      holdout = { spec: holdoutSpec, float: await score(model), tuned: await score(quantized) };
+    }
+  }
+  const reportPath = flags.report ?? `${flags.output}.sensitivity.html`;
+  writeAtomic(reportPath, sensitivityHtml(`zeropoint tune: ${flags.input}`, result, floatNodes));
+  const report = {
+    status: result.status,
+    message: result.message,
+    criterion: flags.maxLoss,
+    float: { ...result.float, measuredMs: result.floatMeasuredMs ?? null },
+    best: best ?? null,
+    floatNodes,
+    holdout: holdout ?? null,
+    trials: result.trials,
+    sensitivity: result.sensitivity,
+    stopReason: result.stopReason,
+    slowerThanFloat: result.slowerThanFloat,
+    files:
+      best === undefined
+        ? { report: reportPath }
+        : { model: flags.output, plan: `${flags.output}.plan.json`, report: reportPath },
+    seconds: (Date.now() - started) / 1000,
+  };
+  if (quiet) return report;
+  out("");
+  out(
+    table(
+      ["#", "plan", "int8", "metric", "pass", "est ms", "measured ms"],
+      result.trials.map((t) => [
+        t.index,
+        t.label,
+        t.int8Nodes.length,
+        t.metric.toFixed(4),
+        t.passed ? "yes" : "no",
+        t.latencyMs.toFixed(3),
+        t.measuredMs?.toFixed(3) ?? "",
+      ]),
+    ),
+  );
+  out("");
+  out(result.message);
+  if (result.slowerThanFloat)
+    out("note: no plan that meets the criterion measured faster than float; the fastest one is kept");
+  if (best !== undefined) {
+    out(`kept float: ${floatNodes.length === 0 ? "none" : floatNodes.join(", ")}`);
+    if (holdout) out(`holdout ${holdout.spec}: float ${holdout.float.toFixed(4)}, tuned ${holdout.tuned.toFixed(4)}`);
+    out(`wrote ${flags.output}, ${flags.output}.plan.json (re-apply with zeropoint quantize --plan), ${reportPath}`);
+  } else out(`no model written; best plan found: ${result.best?.int8Nodes.join(", ") ?? "none"}; report ${reportPath}`);
+  return report;
+}

@@ -1,0 +1,50 @@
+import type { NodeSensitivity, TuneResult } from "@zeropoint/core";
+
+function escape(text: string): string {
+  return text.replace(/[&<>"]/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" })[c] as string);
+}
+
+/** A self-contained HTML page (inline SVG, no network) with the sensitivity chart and the trial table. */
+export function sensitivityHtml(title: string, result: TuneResult, chosenFloat: readonly string[]): string {
+  const rows = result.sensitivity;
+  const maxImpact = Math.max(1e-9, ...rows.map((r) => Math.abs(r.impact)));
+  const maxSqnr = Math.max(1, ...rows.map((r) => (Number.isFinite(r.sqnr ?? Number.NaN) ? (r.sqnr as number) : 0)));
+  const barH = 18;
+  const labelW = 330;
+  const chartW = 320;
+  const height = rows.length * barH + 40;
+  const bar = (r: NodeSensitivity, i: number) => {
+    const y = 30 + i * barH;
+    const w = (Math.abs(r.impact) / maxImpact) * chartW;
+    const s = Number.isFinite(r.sqnr ?? Number.NaN) ? ((r.sqnr as number) / maxSqnr) * chartW : 0;
+    const color = r.impact > 0 ? "#d9534f" : "#5cb85c";
+    return `<text x="${labelW - 6}" y="${y + 12}" text-anchor="end" font-size="11">${escape(r.name)}${chosenFloat.includes(r.name) ? " (float)" : ""}</text>
+<rect class="impact" x="${labelW}" y="${y + 2}" width="${w.toFixed(1)}" height="${barH - 5}" fill="${color}"><title>${escape(r.name)}: metric loss when quantized alone ${(r.impact * 100).toFixed(3)} points</title></rect>
+<rect class="sqnr" x="${labelW + chartW + 40}" y="${y + 2}" width="${s.toFixed(1)}" height="${barH - 5}" fill="#428bca"><title>${escape(r.name)}: output SQNR ${r.sqnr?.toFixed(2) ?? "n/a"} dB</title></rect>`;
+  };
+  const trialRows = result.trials
+    .map(
+      (t) =>
+        `<tr><td>${t.index}</td><td>${escape(t.label)}</td><td>${t.int8Nodes.length}</td><td>${t.metric.toFixed(4)}</td><td>${t.passed ? "yes" : "no"}</td><td>${t.latencyMs.toFixed(3)}</td><td>${t.measuredMs?.toFixed(3) ?? ""}</td></tr>`,
+    )
+    .join("\n");
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>${escape(title)}</title>
+<style>body{font-family:system-ui,sans-serif;margin:24px;color:#222}table{border-collapse:collapse;font-size:12px}td,th{border:1px solid #ccc;padding:2px 6px;text-align:right}td:nth-child(2){text-align:left}</style></head>
+<body>
+<h1>${escape(title)}</h1>
+<p>${escape(result.message)}</p>
+<h2>Sensitivity (sorted by impact)</h2>
+<p>Red/green bars: test metric lost (red) or gained (green) when the node alone is int8. Blue bars: the node's output SQNR in the all-int8 model (dB).</p>
+<svg id="sensitivity-chart" xmlns="http://www.w3.org/2000/svg" width="${labelW + 2 * chartW + 60}" height="${height}">
+<text x="${labelW}" y="18" font-size="12" font-weight="bold">metric impact (max ${(maxImpact * 100).toFixed(3)} points)</text>
+<text x="${labelW + chartW + 40}" y="18" font-size="12" font-weight="bold">output SQNR (max ${maxSqnr.toFixed(1)} dB)</text>
+${rows.map(bar).join("\n")}
+</svg>
+<h2>Trials</h2>
+<table><tr><th>#</th><th>plan</th><th>int8 nodes</th><th>metric</th><th>passed</th><th>est. ms</th><th>measured ms</th></tr>
+${trialRows}
+</table>
+</body></html>
+`;
+}

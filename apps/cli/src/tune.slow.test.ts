@@ -1,0 +1,105 @@
+import { spawn } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { afterAll, describe, expect, it } from "vitest";
+import { main } from "./main.js";
+
+const app = resolve(dirname(fileURLToPath(import.meta.url)), "..");
+const model = join(app, "assets/mnist-cnn.onnx");
+const profile = resolve(app, "../../packages/onnx/test-fixtures/profiles/cnn.json");
+const work = mkdtempSync(join(tmpdir(), "zeropoint-tune-"));
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+const args = (out: string, history: string) => [
+  "tune",
+  model,
+  "-o",
+  out,
+  "--calib-data",
+  "mnist:train",
+  "--eval-data",
+  "mnist:test-even",
+  "--max-loss",
+  "0.5%",
+  "--latency-profile",
+  profile,
+  "--history",
+  history,
+  "--json",
+];
+
+async function run(argv: string[]): Promise<{ code: number; report: Record<string, unknown> }> {
+  const lines: string[] = [];
+  const code = await main(argv, (l) => lines.push(l));
+  return { code, report: JSON.parse(lines.join("\n")) };
+}
+
+describe("zeropoint tune", () => {
+  it("writes the model, a plan that zeropoint quantize --plan re-applies, and the sensitivity page", async () => {
+    const out = join(work, "cnn.tuned.onnx");
+    const { code, report } = await run(args(out, join(work, "h1.jsonl")));
+    expect(code).toBe(0);
+    expect(report.status).toBe("met");
+    expect(report.floatNodes).toEqual(["/c1/Conv", "/c2/Conv"]);
+    expect((report.holdout as { spec: string }).spec).toBe("mnist:test-odd");
+    const html = readFileSync(`${out}.sensitivity.html`, "utf8");
+    expect(html).toContain('<svg id="sensitivity-chart"');
+    for (const n of ["/c1/Conv", "/c2/Conv", "/l1/Gemm", "/l2/Gemm"]) expect(html).toContain(n);
+    const again = join(work, "cnn.replanned.onnx");
+    const lines: string[] = [];
+    const replan = await main(
+      ["quantize", model, "-o", again, "--calib-data", "mnist:train", "--plan", `${out}.plan.json`, "--json"],
+      (l) => lines.push(l),
+    );
+    expect(replan).toBe(0);
+    expect(readFileSync(again).equals(readFileSync(out))).toBe(true);
+  });
+
+  it("resumes: a killed run restarted with the same history skips finished trials", async () => {
+    const history = join(work, "h2.jsonl");
+    const out = join(work, "cnn.resumed.onnx");
+    // Start a run in a child process and kill it once a few trials are recorded.
+    const child = spawn(
+      process.execPath,
+      ["--conditions=@zeropoint/source", "--import", "tsx", "src/main.ts", ...args(out, history)],
+      {
+        cwd: app,
+        stdio: "ignore",
+      },
+    );
+    const recorded = () =>
+      existsSync(history)
+        ? readFileSync(history, "utf8")
+            .split("\n")
+            .filter((l) => l !== "").length
+        : 0;
+    await new Promise<void>((resolveWait, reject) => {
+      const started = Date.now();
+      const timer = setInterval(() => {
+        if (recorded() >= 4) {
+          clearInterval(timer);
+          child.kill("SIGKILL");
+          resolveWait();
+        } else if (Date.now() - started > 120_000) {
+          clearInterval(timer);
+          child.kill("SIGKILL");
+          reject(new Error("the tuning run recorded no trials"));
+        }
+      }, 20);
+    });
+    await new Promise((r) => child.once("exit", r));
+    const before = recorded();
+    expect(before).toBeGreaterThanOrEqual(4);
+    expect(existsSync(out)).toBe(false);
+    const { code, report } = await run(args(out, history));
+    expect(code).toBe(0);
+    const trials = report.trials as { reused: boolean }[];
+    expect(trials.filter((t) => t.reused).length).toBe(before);
+    const fresh = await run(args(join(work, "cnn.fresh.onnx"), join(work, "h3.jsonl")));
+    expect((report.best as { int8Nodes: string[] }).int8Nodes).toEqual(
+      (fresh.report.best as { int8Nodes: string[] }).int8Nodes,
+    );
+    expect(recorded()).toBe(trials.length);
+  });
+});
