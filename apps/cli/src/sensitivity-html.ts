@@ -1,6 +1,6 @@
 import type { NodeSensitivity, TuneResult } from "@zeropoint/core";
 
-function escape(text: string): string {
+function escapeHtml(text: string): string {
   return text.replace(/[&<>"]/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" })[c] as string);
 }
 
@@ -18,22 +18,22 @@ export function sensitivityHtml(title: string, result: TuneResult, chosenFloat: 
     const w = (Math.abs(r.impact) / maxImpact) * chartW;
     const s = Number.isFinite(r.sqnr ?? Number.NaN) ? ((r.sqnr as number) / maxSqnr) * chartW : 0;
     const color = r.impact > 0 ? "#d9534f" : "#5cb85c";
-    return `<text x="${labelW - 6}" y="${y + 12}" text-anchor="end" font-size="11">${escape(r.name)}${chosenFloat.includes(r.name) ? " (float)" : ""}</text>
-<rect class="impact" x="${labelW}" y="${y + 2}" width="${w.toFixed(1)}" height="${barH - 5}" fill="${color}"><title>${escape(r.name)}: metric loss when quantized alone ${(r.impact * 100).toFixed(3)} points</title></rect>
-<rect class="sqnr" x="${labelW + chartW + 40}" y="${y + 2}" width="${s.toFixed(1)}" height="${barH - 5}" fill="#428bca"><title>${escape(r.name)}: output SQNR ${r.sqnr?.toFixed(2) ?? "n/a"} dB</title></rect>`;
+    return `<text x="${labelW - 6}" y="${y + 12}" text-anchor="end" font-size="11">${escapeHtml(r.name)}${chosenFloat.includes(r.name) ? " (float)" : ""}</text>
+<rect class="impact" x="${labelW}" y="${y + 2}" width="${w.toFixed(1)}" height="${barH - 5}" fill="${color}"><title>${escapeHtml(r.name)}: metric loss when quantized alone ${(r.impact * 100).toFixed(3)} points</title></rect>
+<rect class="sqnr" x="${labelW + chartW + 40}" y="${y + 2}" width="${s.toFixed(1)}" height="${barH - 5}" fill="#428bca"><title>${escapeHtml(r.name)}: output SQNR ${r.sqnr?.toFixed(2) ?? "n/a"} dB</title></rect>`;
   };
   const trialRows = result.trials
     .map(
       (t) =>
-        `<tr><td>${t.index}</td><td>${escape(t.label)}</td><td>${t.int8Nodes.length}</td><td>${t.metric.toFixed(4)}</td><td>${t.passed ? "yes" : "no"}</td><td>${t.latencyMs.toFixed(3)}</td><td>${t.measuredMs?.toFixed(3) ?? ""}</td></tr>`,
+        `<tr><td>${t.index}</td><td>${escapeHtml(t.label)}</td><td>${t.int8Nodes.length}</td><td>${t.metric.toFixed(4)}</td><td>${t.passed ? "yes" : "no"}</td><td>${t.latencyMs.toFixed(3)}</td><td>${t.measuredMs?.toFixed(3) ?? ""}</td></tr>`,
     )
     .join("\n");
   return `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>${escape(title)}</title>
+<html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(title)}</title>
 <style>body{font-family:system-ui,sans-serif;margin:24px;color:#222}table{border-collapse:collapse;font-size:12px}td,th{border:1px solid #ccc;padding:2px 6px;text-align:right}td:nth-child(2){text-align:left}</style></head>
 <body>
-<h1>${escape(title)}</h1>
-<p>${escape(result.message)}</p>
+<h1>${escapeHtml(title)}</h1>
+<p>${escapeHtml(result.message)}</p>
 <h2>Sensitivity (sorted by impact)</h2>
 <p>Red/green bars: test metric lost (red) or gained (green) when the node alone is int8. Blue bars: the node's output SQNR in the all-int8 model (dB).</p>
 <svg id="sensitivity-chart" xmlns="http://www.w3.org/2000/svg" width="${labelW + 2 * chartW + 60}" height="${height}">
