@@ -20,6 +20,8 @@ export function sensitivityHtml(title: string, result: TuneResult, chosenFloat: 
     const color = r.impact > 0 ? "#d9534f" : "#5cb85c";
     return `<text x="${labelW - 6}" y="${y + 12}" text-anchor="end" font-size="11">${escapeHtml(r.name)}${chosenFloat.includes(r.name) ? " (float)" : ""}</text>
 <rect class="impact" x="${labelW}" y="${y + 2}" width="${w.toFixed(1)}" height="${barH - 5}" fill="${color}"><title>${escapeHtml(r.name)}: metric loss when quantized alone ${(r.impact * 100).toFixed(3)} points</title></rect>
+<text x="${labelW + w + 4}" y="${y + 12}" font-size="10" fill="#555">${(r.impact * 100).toFixed(2)}</text>
+<text x="${labelW + chartW + 40 + s + 4}" y="${y + 12}" font-size="10" fill="#555">${r.sqnr?.toFixed(1) ?? "n/a"}</text>
 <rect class="sqnr" x="${labelW + chartW + 40}" y="${y + 2}" width="${s.toFixed(1)}" height="${barH - 5}" fill="#428bca"><title>${escapeHtml(r.name)}: output SQNR ${r.sqnr?.toFixed(2) ?? "n/a"} dB</title></rect>`;
   };
   const trialRows = result.trials
@@ -36,11 +38,12 @@ export function sensitivityHtml(title: string, result: TuneResult, chosenFloat: 
 <p>${escapeHtml(result.message)}</p>
 <h2>Sensitivity (sorted by impact)</h2>
 <p>Red/green bars: test metric lost (red) or gained (green) when the node alone is int8. Blue bars: the node's output SQNR in the all-int8 model (dB).</p>
-<svg id="sensitivity-chart" xmlns="http://www.w3.org/2000/svg" width="${labelW + 2 * chartW + 60}" height="${height}">
-<text x="${labelW}" y="18" font-size="12" font-weight="bold">metric impact (max ${(maxImpact * 100).toFixed(3)} points)</text>
+<svg id="sensitivity-chart" xmlns="http://www.w3.org/2000/svg" width="${labelW + 2 * chartW + 100}" height="${height}">
+<text x="${labelW}" y="18" font-size="12" font-weight="bold">metric impact (points lost when quantized alone)</text>
 <text x="${labelW + chartW + 40}" y="18" font-size="12" font-weight="bold">output SQNR (max ${maxSqnr.toFixed(1)} dB)</text>
 ${rows.map(bar).join("\n")}
 </svg>
+${rows.every((r) => Math.abs(r.impact) < 1e-12) ? "<p><em>No node changes the tuning metric when quantized on its own: this model's accuracy is insensitive to each single node.</em></p>" : ""}
 <h2>Trials</h2>
 <table><tr><th>#</th><th>plan</th><th>int8 nodes</th><th>metric</th><th>passed</th><th>est. ms</th><th>measured ms</th></tr>
 ${trialRows}
