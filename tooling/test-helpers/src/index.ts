@@ -81,3 +81,4 @@ export function seededRandom(seed: number): () => number {
 }
 
 export { type MnistSplit, mnistSplit } from "./mnist.js";
+export { runReadmeExample } from "./readme-example.js";

@@ -1,9 +1,7 @@
-import { ZeropointError } from "../errors/zeropoint-error.js";
 import { computeQParams } from "../qparams/qparams.js";
-import { BaseObserver } from "./base-observer.js";
-import type { FloatRange, ObserverOptions } from "./observer.js";
-import { checkShape, finiteMinMax, floatsFromJSON, floatsToJSON } from "./tensor-stats.js";
-import { mergeHistograms, observeIntoHistogram, type TorchHistogram } from "./torch-histogram.js";
+import type { ObserverOptions } from "./observer.js";
+import { StreamedHistogramObserver } from "./streamed-histogram-observer.js";
+import type { TorchHistogram } from "./torch-histogram.js";
 
 /**
  * zeropoint's own calibrator: streams the same merged histogram as PyTorch's HistogramObserver, then
@@ -14,28 +12,11 @@ import { mergeHistograms, observeIntoHistogram, type TorchHistogram } from "./to
  * Search: `candidates` symmetric shrink factors of the observed range, then `candidates` values for
  * each side on its own around the best, so at least 3 × candidates ranges are scored.
  */
-export class MseObserver extends BaseObserver {
+export class MseObserver extends StreamedHistogramObserver {
   readonly kind = "mse" as const;
-  private hist: TorchHistogram;
-  private readonly scratch = { min: 0, max: 0 };
-  private cached: { min: number; max: number } | undefined;
 
   constructor(options: ObserverOptions = {}) {
     super(options);
-    this.hist = {
-      counts: new Float32Array(options.bins ?? 2048),
-      min: Number.POSITIVE_INFINITY,
-      max: Number.NEGATIVE_INFINITY,
-    };
-  }
-
-  observe(data: Float32Array, shape?: readonly number[]): void {
-    checkShape(data, shape, this.kind);
-    if (data.length === 0) return;
-    finiteMinMax(data, this.scratch, this.kind);
-    if (this.scratch.min > this.scratch.max) return;
-    this.cached = undefined;
-    observeIntoHistogram(this.hist, data, this.scratch.min, this.scratch.max);
   }
 
   /** Expected squared error per element of quantizing the histogram to the grid of `[lo, hi]`. */
@@ -44,11 +25,8 @@ export class MseObserver extends BaseObserver {
     return histogramQuantizationError(this.hist, qp.scale[0] as number, qp.zeroPoint[0] as number, qp.qmin, qp.qmax);
   }
 
-  range(): FloatRange {
-    const { min, max } = this.hist;
-    this.requireObserved(min <= max);
-    if (this.cached === undefined) this.cached = this.search(min, max);
-    return { min: Float32Array.of(this.cached.min), max: Float32Array.of(this.cached.max) };
+  protected clip(): { min: number; max: number } {
+    return this.search(this.hist.min, this.hist.max);
   }
 
   private search(min: number, max: number): { min: number; max: number } {
@@ -72,35 +50,6 @@ export class MseObserver extends BaseObserver {
       for (let i = 1; i <= k; i++) consider((min * i) / k, hi);
     }
     return { min: Math.fround(bestLo), max: Math.fround(bestHi) };
-  }
-
-  observedRange(): FloatRange {
-    this.requireObserved(this.hist.min <= this.hist.max);
-    return { min: Float32Array.of(this.hist.min), max: Float32Array.of(this.hist.max) };
-  }
-
-  protected mergeState(other: this): void {
-    if (other.hist.counts.length !== this.hist.counts.length) {
-      throw new ZeropointError("merge-unsupported", "cannot merge histograms with different bin counts");
-    }
-    this.hist = mergeHistograms(this.hist, other.hist);
-    this.cached = undefined;
-  }
-
-  protected stateToJSON(): Record<string, unknown> {
-    return {
-      counts: floatsToJSON(this.hist.counts),
-      min: floatsToJSON([this.hist.min])[0],
-      max: floatsToJSON([this.hist.max])[0],
-    };
-  }
-
-  /** Restores state written by `toJSON`. */
-  restore(state: Record<string, unknown>): void {
-    const counts = Float32Array.from(floatsFromJSON(state.counts, this.kind));
-    const [min, max] = floatsFromJSON([state.min, state.max], this.kind);
-    this.hist = { counts, min: min as number, max: max as number };
-    this.cached = undefined;
   }
 }
 

@@ -4,6 +4,7 @@ import {
   parseRecipe,
   type QuantDtype,
   type Recipe,
+  resolveSettings,
   ZeropointError,
 } from "@zeropoint/core";
 
@@ -61,4 +62,29 @@ export function recipeFromOptions(
     throw new ZeropointError("invalid-recipe", `the plan is for ${plan.approach} quantization, not ${approach}`);
   }
   return plan;
+}
+
+/** Filters from the options that decide whether a node may be quantized at all. */
+export interface NodeSelection {
+  readonly opTypes?: readonly string[] | undefined;
+  readonly includeNodes?: readonly string[] | undefined;
+  readonly excludeNodes?: readonly string[] | undefined;
+}
+
+/**
+ * Why a node of a handled op type is not selected (op type filter, include/exclude lists, a plan's
+ * keepFloat), or undefined when it is.
+ */
+export function selectionReason(
+  node: { readonly opType?: string; readonly name?: string },
+  selection: NodeSelection,
+  recipe: Recipe,
+): string | undefined {
+  const op = node.opType ?? "";
+  if (selection.opTypes !== undefined && !selection.opTypes.includes(op)) return "op type not selected";
+  if (selection.includeNodes !== undefined && !selection.includeNodes.includes(node.name ?? ""))
+    return "not in the include list";
+  if (selection.excludeNodes?.includes(node.name ?? "")) return "excluded";
+  if (resolveSettings(recipe, { opType: op, node: node.name ?? "" }).keepFloat) return "kept float by the plan";
+  return undefined;
 }

@@ -5,7 +5,7 @@ import { loadModel, structuredCloneModel } from "../model/model-io.js";
 import type { OnnxGraph, OnnxModel, OnnxNode, OnnxTensor } from "../model/onnx-schema.js";
 import { makeInt64Tensor, makeTensor, readFloat32, tensorDims } from "../model/tensor-data.js";
 import { ensureOpset } from "./opset.js";
-import { type CommonQuantizeOptions, recipeFromOptions } from "./options.js";
+import { type CommonQuantizeOptions, type NodeSelection, recipeFromOptions, selectionReason } from "./options.js";
 import type { QuantizeReport } from "./quantize-static.js";
 import { quantizeWeightTensor } from "./weights.js";
 
@@ -38,9 +38,6 @@ export async function quantizeDynamic(
   const graph = model.graph as OnnxGraph;
   preprocessGraph(graph);
   const index = new GraphIndex(graph);
-  const opFilter = options.opTypes === undefined ? undefined : new Set(options.opTypes);
-  const include = options.includeNodes === undefined ? undefined : new Set(options.includeNodes);
-  const exclude = new Set(options.excludeNodes ?? []);
   const out: OnnxNode[] = [];
   const quantizedNodes: string[] = [];
   const floatNodes: QuantizeReport["floatNodes"] = [];
@@ -91,7 +88,7 @@ export async function quantizeDynamic(
 
   for (const node of graph.node) {
     const op = node.opType ?? "";
-    const reason = skipReason(node, index, recipe, opFilter, include, exclude);
+    const reason = skipReason(node, index, recipe, options);
     if (reason !== undefined) {
       out.push(node);
       if (DYNAMIC_OPS.has(op)) floatNodes.push({ name: node.name ?? "", opType: op, reason });
@@ -262,16 +259,12 @@ function skipReason(
   node: OnnxNode,
   index: GraphIndex,
   recipe: ReturnType<typeof recipeFromOptions>,
-  opFilter: Set<string> | undefined,
-  include: Set<string> | undefined,
-  exclude: Set<string>,
+  selection: NodeSelection,
 ): string | undefined {
   const op = node.opType ?? "";
   if (!DYNAMIC_OPS.has(op) || (node.domain ?? "") !== "") return `${op} is not dynamically quantized`;
-  if (opFilter && !opFilter.has(op)) return "op type not selected";
-  if (include && !include.has(node.name ?? "")) return "not in the include list";
-  if (exclude.has(node.name ?? "")) return "excluded";
-  if (resolveSettings(recipe, { opType: op, node: node.name ?? "" }).keepFloat) return "kept float by the plan";
+  const selected = selectionReason(node, selection, recipe);
+  if (selected !== undefined) return selected;
   const isFloatConstant = (name: string | undefined) => {
     const t = name === undefined ? undefined : index.initializers.get(name);
     return t !== undefined && t.dataType === 1;

@@ -5,7 +5,7 @@ import { loadModel, structuredCloneModel } from "../model/model-io.js";
 import { DataType, type OnnxGraph, type OnnxModel, type OnnxNode, type OnnxTensor } from "../model/onnx-schema.js";
 import { makeTensor, readFloat32, tensorDims } from "../model/tensor-data.js";
 import { ensureOpset } from "./opset.js";
-import { type CommonQuantizeOptions, recipeFromOptions } from "./options.js";
+import { type CommonQuantizeOptions, recipeFromOptions, selectionReason } from "./options.js";
 import type { QuantizeReport } from "./quantize-static.js";
 import { weightAxis } from "./static-plan.js";
 import { blockMinMax, quantizeWeightTensor } from "./weights.js";
@@ -55,9 +55,6 @@ export async function quantizeWeightOnly(
   const graph = model.graph as OnnxGraph;
   preprocessGraph(graph);
   const index = new GraphIndex(graph);
-  const opFilter = options.opTypes === undefined ? undefined : new Set(options.opTypes);
-  const include = options.includeNodes === undefined ? undefined : new Set(options.includeNodes);
-  const exclude = new Set(options.excludeNodes ?? []);
   const out: OnnxNode[] = [];
   const quantizedNodes: string[] = [];
   const floatNodes: QuantizeReport["floatNodes"] = [];
@@ -71,11 +68,7 @@ export async function quantizeWeightOnly(
     const weight = index.initializers.get(weightName);
     let reason: string | undefined;
     if (!ops.has(op) || (node.domain ?? "") !== "") reason = `${op} has no weight-only form here`;
-    else if (opFilter && !opFilter.has(op)) reason = "op type not selected";
-    else if (include && !include.has(node.name ?? "")) reason = "not in the include list";
-    else if (exclude.has(node.name ?? "")) reason = "excluded";
-    else if (resolveSettings(recipe, { opType: op, node: node.name ?? "" }).keepFloat)
-      reason = "kept float by the plan";
+    else if (selectionReason(node, options, recipe) !== undefined) reason = selectionReason(node, options, recipe);
     else if (weight === undefined || weight.dataType !== 1) reason = "weight is not a float constant";
     else if (bits === 4 && !blockedDq && tensorDims(weight).length !== 2) reason = "MatMulNBits needs a 2-D weight";
     else if (
