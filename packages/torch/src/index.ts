@@ -1,0 +1,45 @@
+/**
+ * @packageDocumentation
+ * `@zeropoint/torch`: a PyTorch-style workflow in TypeScript. Float32 tensors with reverse-mode
+ * autograd, nn modules and optimizers, and real PyTorch weights from `.safetensors`.
+ */
+
+export { adaptiveAvgPool2d, avgPool2d, conv2d, maxPool2d, type PoolOptions } from "./autograd/conv.js";
+export { crossEntropy, mseLoss } from "./autograd/loss.js";
+export { type BatchNormState, batchNorm2d } from "./autograd/norm.js";
+export {
+  add,
+  broadcastShape,
+  cat,
+  dropout,
+  flatten,
+  linear,
+  matmul,
+  mean,
+  mul,
+  relu,
+  relu6,
+  reshape,
+  scale,
+  sub,
+  sum,
+} from "./autograd/ops.js";
+export { type GradNode, isGradEnabled, noGrad, Tensor } from "./autograd/tensor.js";
+export { readSafetensors } from "./io/safetensors.js";
+export {
+  AdaptiveAvgPool2d,
+  AvgPool2d,
+  BatchNorm2d,
+  Conv2d,
+  Dropout,
+  Flatten,
+  Linear,
+  MaxPool2d,
+  ReLU,
+  ReLU6,
+  Sequential,
+} from "./nn/layers.js";
+export { Module, parameter, type StateTensor } from "./nn/module.js";
+export { defaultRandom, manualSeed, Random } from "./nn/random.js";
+export { referenceCnn } from "./nn/reference-cnn.js";
+export { Adam, SGD } from "./optim/optimizers.js";

@@ -1,0 +1,142 @@
+import { ZeropointError } from "@zeropoint/core";
+import { Tensor } from "../autograd/tensor.js";
+
+/** A named tensor as stored in a state dict. */
+export interface StateTensor {
+  readonly data: Float32Array;
+  readonly shape: readonly number[];
+}
+
+/**
+ * Base of all modules, as torch.nn.Module: registered parameters, buffers and children, a
+ * `training` flag set recursively by `train()` / `eval()`, and a state dict keyed like PyTorch's
+ * (`c1.weight`, `b1.running_mean`, ...), so real PyTorch weights load by name.
+ */
+export abstract class Module {
+  training = true;
+  private readonly params = new Map<string, Tensor>();
+  private readonly buffers = new Map<string, Tensor>();
+  private readonly children = new Map<string, Module>();
+
+  /** The computation. */
+  abstract forward(input: Tensor): Tensor;
+
+  /** Calls `forward` (PyTorch's `module(x)`). */
+  call(input: Tensor): Tensor {
+    return this.forward(input);
+  }
+
+  protected registerParameter(name: string, tensor: Tensor): Tensor {
+    tensor.requiresGrad = true;
+    this.params.set(name, tensor);
+    return tensor;
+  }
+
+  protected registerBuffer(name: string, tensor: Tensor): Tensor {
+    this.buffers.set(name, tensor);
+    return tensor;
+  }
+
+  /** Adds (or replaces) a child module. */
+  registerModule<M extends Module>(name: string, module: M): M {
+    this.children.set(name, module);
+    return module;
+  }
+
+  /** Direct children, in registration order. */
+  namedChildren(): [string, Module][] {
+    return [...this.children];
+  }
+
+  /** This module and all descendants with dotted names ("" for this one). */
+  namedModules(prefix = ""): [string, Module][] {
+    const out: [string, Module][] = [[prefix, this]];
+    for (const [name, child] of this.children)
+      out.push(...child.namedModules(prefix === "" ? name : `${prefix}.${name}`));
+    return out;
+  }
+
+  /** Parameters with dotted names. */
+  namedParameters(): [string, Tensor][] {
+    return this.namedModules().flatMap(([prefix, m]) =>
+      [...m.params].map(([n, t]): [string, Tensor] => [prefix === "" ? n : `${prefix}.${n}`, t]),
+    );
+  }
+
+  /** Buffers with dotted names. */
+  namedBuffers(): [string, Tensor][] {
+    return this.namedModules().flatMap(([prefix, m]) =>
+      [...m.buffers].map(([n, t]): [string, Tensor] => [prefix === "" ? n : `${prefix}.${n}`, t]),
+    );
+  }
+
+  /** All parameters. */
+  parameters(): Tensor[] {
+    return this.namedParameters().map(([, t]) => t);
+  }
+
+  /** Sets training mode recursively. */
+  train(mode = true): this {
+    for (const [, m] of this.namedModules()) m.training = mode;
+    return this;
+  }
+
+  /** Evaluation mode (dropout off, batch norm uses running statistics). */
+  eval(): this {
+    return this.train(false);
+  }
+
+  /** Parameters and buffers by dotted name. */
+  stateDict(): Map<string, StateTensor> {
+    return new Map(
+      [...this.namedParameters(), ...this.namedBuffers()].map(([n, t]) => [n, { data: t.data, shape: t.shape }]),
+    );
+  }
+
+  /**
+   * Copies tensors into parameters and buffers by name. Strict (default): missing and unexpected
+   * keys are errors listing them; shapes must match exactly (the error names the key).
+   */
+  loadStateDict(state: ReadonlyMap<string, StateTensor>, strict = true): void {
+    const targets = new Map([...this.namedParameters(), ...this.namedBuffers()]);
+    const missing = [...targets.keys()].filter((k) => !state.has(k));
+    const unexpected = [...state.keys()].filter((k) => !targets.has(k));
+    if (strict && (missing.length > 0 || unexpected.length > 0)) {
+      throw new ZeropointError(
+        "invalid-model",
+        `state dict does not match the module: ${missing.length > 0 ? `missing keys ${missing.join(", ")}` : ""}${missing.length > 0 && unexpected.length > 0 ? "; " : ""}${unexpected.length > 0 ? `unexpected keys ${unexpected.join(", ")}` : ""}`,
+        { details: { missing, unexpected } },
+      );
+    }
+    for (const [key, target] of targets) {
+      const source = state.get(key);
+      if (source === undefined) continue;
+      const same = source.shape.length === target.shape.length && source.shape.every((d, i) => d === target.shape[i]);
+      if (!same) {
+        throw new ZeropointError(
+          "shape-mismatch",
+          `state dict key ${key} has shape [${source.shape.join(", ")}], the module expects [${target.shape.join(", ")}]`,
+          {
+            details: { key },
+          },
+        );
+      }
+      target.data.set(source.data);
+    }
+  }
+
+  /** Zeroes parameter gradients. */
+  zeroGrad(): void {
+    for (const p of this.parameters()) p.grad = undefined;
+  }
+}
+
+/** A parameter tensor of `shape` filled by `init`. */
+export function parameter(shape: readonly number[], init: (i: number) => number): Tensor {
+  const n = shape.reduce((a, b) => a * b, 1);
+  return new Tensor(
+    Float32Array.from({ length: n }, (_, i) => init(i)),
+    shape,
+    true,
+  );
+}
