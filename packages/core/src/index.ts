@@ -83,6 +83,7 @@ export {
   type ObserverOptions,
   type ObserverState,
 } from "./observers/observer.js";
+export { chooseQuantizationParams } from "./qparams/fbgemm-qparams.js";
 export { type ComputeQParamsOptions, computeQParams, type QParams, representableRange } from "./qparams/qparams.js";
 export {
   APPROACHES,

@@ -43,3 +43,4 @@ export { Module, parameter, type StateTensor } from "./nn/module.js";
 export { defaultRandom, manualSeed, Random } from "./nn/random.js";
 export { referenceCnn } from "./nn/reference-cnn.js";
 export { Adam, SGD } from "./optim/optimizers.js";
+export { DynamicQuantizedLinear, type QuantizedEngine, quantizeDynamic } from "./quantization/dynamic.js";
