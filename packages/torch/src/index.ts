@@ -39,8 +39,14 @@ export {
   ReLU6,
   Sequential,
 } from "./nn/layers.js";
-export { Module, parameter, type StateTensor } from "./nn/module.js";
+export { type ForwardHook, Module, parameter, type StateTensor } from "./nn/module.js";
 export { defaultRandom, manualSeed, Random } from "./nn/random.js";
 export { referenceCnn } from "./nn/reference-cnn.js";
 export { Adam, SGD } from "./optim/optimizers.js";
 export { DynamicQuantizedLinear, type QuantizedEngine, quantizeDynamic } from "./quantization/dynamic.js";
+export { convert, prepare } from "./quantization/eager.js";
+export { ConvReLU2d, fuseConvBatchNorm, fuseModules, Identity, LinearReLU } from "./quantization/fuse.js";
+export { getDefaultQConfig, type QConfig } from "./quantization/qconfig.js";
+export { QuantizedConv2d, QuantizedLinear } from "./quantization/quantized-modules.js";
+export { QuantizedTensor } from "./quantization/quantized-tensor.js";
+export { DeQuantize, DeQuantStub, Quantize, QuantStub, QuantWrapper } from "./quantization/stubs.js";

@@ -3,6 +3,7 @@ import { adaptiveAvgPool2d, avgPool2d, conv2d, maxPool2d } from "../autograd/con
 import { batchNorm2d } from "../autograd/norm.js";
 import { dropout, flatten, linear, relu, relu6 } from "../autograd/ops.js";
 import { Tensor } from "../autograd/tensor.js";
+import { QuantizedTensor } from "../quantization/quantized-tensor.js";
 import { Module, parameter } from "./module.js";
 import { defaultRandom, type Random } from "./random.js";
 
@@ -146,6 +147,16 @@ export class BatchNorm2d extends Module {
 /** torch.nn.ReLU. */
 export class ReLU extends Module {
   forward(x: Tensor): Tensor {
+    if (x instanceof QuantizedTensor) {
+      // Quantized ReLU clamps at the zero point: the integer that represents 0.0.
+      const zp = x.zeroPoint;
+      return new QuantizedTensor(
+        x.intData.map((q) => (q < zp ? zp : q)),
+        x.shape,
+        x.scale,
+        x.zeroPoint,
+      );
+    }
     return relu(x);
   }
 }
@@ -167,6 +178,16 @@ export class MaxPool2d extends Module {
     super();
   }
   forward(x: Tensor): Tensor {
+    if (x instanceof QuantizedTensor) {
+      // Max commutes with the monotone dequantization, so pooling the integers is exact and the
+      // output keeps the input's scale and zero point (PyTorch's quantized max_pool2d).
+      const pooled = maxPool2d(new Tensor(Float32Array.from(x.intData), x.shape), {
+        kernel: pair(this.kernelSize),
+        stride: pair(this.stride ?? this.kernelSize),
+        padding: pair(this.padding),
+      });
+      return new QuantizedTensor(Uint8Array.from(pooled.data), pooled.shape, x.scale, x.zeroPoint);
+    }
     return maxPool2d(x, {
       kernel: pair(this.kernelSize),
       stride: pair(this.stride ?? this.kernelSize),
@@ -209,6 +230,10 @@ export class Flatten extends Module {
     super();
   }
   forward(x: Tensor): Tensor {
+    if (x instanceof QuantizedTensor) {
+      const shape = flatten(new Tensor(new Float32Array(x.size), x.shape), this.startDim).shape;
+      return new QuantizedTensor(x.intData, shape, x.scale, x.zeroPoint);
+    }
     return flatten(x, this.startDim);
   }
 }

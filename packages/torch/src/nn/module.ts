@@ -1,6 +1,9 @@
 import { ZeropointError } from "@zeropoint/core";
 import { Tensor } from "../autograd/tensor.js";
 
+/** Called after a module's forward with its input and output. */
+export type ForwardHook = (module: Module, input: Tensor, output: Tensor) => void;
+
 /** A named tensor as stored in a state dict. */
 export interface StateTensor {
   readonly data: Float32Array;
@@ -17,13 +20,25 @@ export abstract class Module {
   private readonly params = new Map<string, Tensor>();
   private readonly buffers = new Map<string, Tensor>();
   private readonly children = new Map<string, Module>();
+  private readonly forwardHooks = new Set<ForwardHook>();
 
   /** The computation. */
   abstract forward(input: Tensor): Tensor;
 
-  /** Calls `forward` (PyTorch's `module(x)`). */
+  /** Calls `forward`, then the forward hooks (PyTorch's `module(x)`). */
   call(input: Tensor): Tensor {
-    return this.forward(input);
+    const output = this.forward(input);
+    for (const hook of this.forwardHooks) hook(this, input, output);
+    return output;
+  }
+
+  /**
+   * Runs `hook(module, input, output)` after every {@link Module.call} (PyTorch's
+   * `register_forward_hook`); observers attach this way. Returns a function that removes it.
+   */
+  registerForwardHook(hook: ForwardHook): () => void {
+    this.forwardHooks.add(hook);
+    return () => this.forwardHooks.delete(hook);
   }
 
   protected registerParameter(name: string, tensor: Tensor): Tensor {

@@ -1,0 +1,126 @@
+import type { Observer } from "@zeropoint/core";
+import { ZeropointError } from "@zeropoint/core";
+import type { Tensor } from "../autograd/tensor.js";
+import { Conv2d, Linear } from "../nn/layers.js";
+import type { Module } from "../nn/module.js";
+import { ConvReLU2d, LinearReLU } from "./fuse.js";
+import { getDefaultQConfig, type QConfig } from "./qconfig.js";
+import { QuantizedConv2d, QuantizedLinear } from "./quantized-modules.js";
+import { DeQuantize, DeQuantStub, Quantize, QuantStub } from "./stubs.js";
+
+/** What `prepare` attached to one module. */
+interface Prepared {
+  readonly observer: Observer;
+  readonly qconfig: QConfig;
+  readonly remove: () => void;
+}
+
+const prepared = new WeakMap<Module, Prepared>();
+
+function observes(m: Module): boolean {
+  return (
+    m instanceof QuantStub ||
+    m instanceof Conv2d ||
+    m instanceof Linear ||
+    m instanceof ConvReLU2d ||
+    m instanceof LinearReLU
+  );
+}
+
+function inside(root: Module): Set<Module> {
+  // Modules inside a fused module are observed through the fused module, not on their own.
+  const skip = new Set<Module>();
+  for (const [, m] of root.namedModules()) {
+    if (m instanceof ConvReLU2d || m instanceof LinearReLU) for (const [, c] of m.namedChildren()) skip.add(c);
+  }
+  return skip;
+}
+
+/**
+ * `torch.ao.quantization.prepare` (eager mode), in place: attaches an output observer to every
+ * QuantStub and every quantizable module (Conv2d, Linear and their fused ReLU forms). Run
+ * calibration batches through the model afterwards, then {@link convert}. Fuse first
+ * ({@link fuseModules}) so conv+bn+relu become one quantized op, as PyTorch expects.
+ */
+export function prepare<M extends Module>(model: M, qconfig: QConfig = getDefaultQConfig("x86")): M {
+  const skip = inside(model);
+  for (const [name, m] of model.namedModules()) {
+    if (!observes(m) || skip.has(m)) continue;
+    if (prepared.has(m))
+      throw new ZeropointError("invalid-argument", `prepare: ${name || "model"} is already prepared`);
+    const observer = qconfig.activation();
+    const remove = m.registerForwardHook((_module, _input: Tensor, output: Tensor) => {
+      observer.observe(output.data, output.shape);
+    });
+    prepared.set(m, { observer, qconfig, remove });
+  }
+  return model;
+}
+
+function outputQParams(name: string, p: Prepared): { scale: number; zeroPoint: number } {
+  let qp: ReturnType<Observer["qparams"]>;
+  try {
+    qp = p.observer.qparams();
+  } catch (cause) {
+    throw new ZeropointError(
+      "observer-not-ready",
+      `convert: the observer of ${name} saw no data; run calibration batches through the prepared model first`,
+      { cause, details: { module: name } },
+    );
+  }
+  return { scale: qp.scale[0] as number, zeroPoint: qp.zeroPoint[0] as number };
+}
+
+/**
+ * `torch.ao.quantization.convert` (eager mode), in place: every prepared module becomes its
+ * quantized form with the scale and zero point its observer chose (QuantStub → {@link Quantize},
+ * Conv2d/ConvReLU2d → {@link QuantizedConv2d}, Linear/LinearReLU → {@link QuantizedLinear});
+ * DeQuantStub → {@link DeQuantize}. Weights are observed and quantized here, as in PyTorch.
+ */
+export function convert<M extends Module>(model: M): M {
+  for (const [name, m] of model.namedModules()) {
+    const p = prepared.get(m);
+    if (p !== undefined && p.qconfig.engine === "qnnpack") {
+      // qnnpack requantizes with a fixed-point multiplier, not fbgemm's float one; the converted
+      // modules here reproduce fbgemm's integers only, so refuse rather than be silently different.
+      throw new ZeropointError(
+        "unsupported-op",
+        `convert: ${name || "model"} was prepared for the qnnpack engine; converted modules reproduce the x86/fbgemm kernels only`,
+      );
+    }
+  }
+  const visit = (parent: Module, prefix: string) => {
+    for (const [childName, m] of parent.namedChildren()) {
+      const name = prefix === "" ? childName : `${prefix}.${childName}`;
+      const p = prepared.get(m);
+      if (m instanceof DeQuantStub) {
+        parent.registerModule(childName, new DeQuantize());
+        continue;
+      }
+      if (p === undefined) {
+        visit(m, name);
+        continue;
+      }
+      p.remove();
+      prepared.delete(m);
+      const { scale, zeroPoint } = outputQParams(name, p);
+      if (m instanceof QuantStub) {
+        parent.registerModule(childName, new Quantize(scale, zeroPoint));
+        continue;
+      }
+      const float = m instanceof ConvReLU2d ? m.conv : m instanceof LinearReLU ? m.linear : m;
+      const relu = m instanceof ConvReLU2d || m instanceof LinearReLU;
+      const weightObserver = p.qconfig.weight();
+      const weight = (float as Conv2d | Linear).weight;
+      weightObserver.observe(weight.data, weight.shape);
+      const wq = weightObserver.qparams();
+      const quantized =
+        float instanceof Conv2d
+          ? new QuantizedConv2d(float, wq, scale, zeroPoint, relu)
+          : new QuantizedLinear(float as Linear, wq, scale, zeroPoint, relu);
+      parent.registerModule(childName, quantized);
+    }
+  };
+  visit(model, "");
+  return model;
+}
