@@ -25,6 +25,7 @@ export {
   sum,
 } from "./autograd/ops.js";
 export { type GradNode, isGradEnabled, noGrad, Tensor } from "./autograd/tensor.js";
+export { registerTorchCapabilities, torchCapabilities } from "./capabilities.js";
 export { readSafetensors } from "./io/safetensors.js";
 export {
   AdaptiveAvgPool2d,
@@ -45,8 +46,8 @@ export { referenceCnn } from "./nn/reference-cnn.js";
 export { Adam, SGD } from "./optim/optimizers.js";
 export { DynamicQuantizedLinear, type QuantizedEngine, quantizeDynamic } from "./quantization/dynamic.js";
 export { convert, prepare } from "./quantization/eager.js";
-export { ConvReLU2d, fuseConvBatchNorm, fuseModules, Identity, LinearReLU } from "./quantization/fuse.js";
+export { BNReLU2d, ConvReLU2d, fuseConvBatchNorm, fuseModules, Identity, LinearReLU } from "./quantization/fuse.js";
 export { getDefaultQConfig, type QConfig } from "./quantization/qconfig.js";
-export { QuantizedConv2d, QuantizedLinear } from "./quantization/quantized-modules.js";
+export { QuantizedBatchNorm2d, QuantizedConv2d, QuantizedLinear } from "./quantization/quantized-modules.js";
 export { QuantizedTensor } from "./quantization/quantized-tensor.js";
 export { DeQuantize, DeQuantStub, Quantize, QuantStub, QuantWrapper } from "./quantization/stubs.js";

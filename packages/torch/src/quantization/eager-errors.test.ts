@@ -2,10 +2,11 @@ import { ZeropointError } from "@zeropoint/core";
 import { describe, expect, it } from "vitest";
 import { loadedCnn } from "../../test-fixtures/models.js";
 import { noGrad, Tensor } from "../autograd/tensor.js";
-import { Conv2d, Linear, MaxPool2d, ReLU, Sequential } from "../nn/layers.js";
+import { BatchNorm2d, Conv2d, Linear, MaxPool2d, ReLU, Sequential } from "../nn/layers.js";
 import { convert, prepare } from "./eager.js";
 import { fuseModules } from "./fuse.js";
 import { getDefaultQConfig } from "./qconfig.js";
+import { QuantizedBatchNorm2d } from "./quantized-modules.js";
 import { QuantizedTensor } from "./quantized-tensor.js";
 import { Quantize, QuantStub, QuantWrapper } from "./stubs.js";
 
@@ -75,6 +76,38 @@ describe("quantized ReLU, max pooling and flatten stay quantized and exact", () 
     noGrad(() => model.call(input));
     convert(model);
     const out = noGrad(() => model.call(input));
+    expect(Math.min(...out.data)).toBeGreaterThanOrEqual(0);
+  });
+  it("a fused bn+relu module is within the rounding bound of the float module", () => {
+    const bn = new BatchNorm2d(3);
+    bn.runningMean.data.set([0.1, -0.2, 0.3]);
+    bn.runningVar.data.set([0.5, 2, 1]);
+    bn.weight.data.set([1.5, -0.7, 0.9]);
+    bn.bias.data.set([0.05, 0.2, -0.1]);
+    const model = new QuantWrapper(new Sequential(["bn", bn], ["r", new ReLU()])).eval();
+    const input = new Tensor(
+      Float32Array.from({ length: 2 * 3 * 16 }, (_, i) => Math.sin(i * 0.7) * 2),
+      [2, 3, 4, 4],
+    );
+    const float = noGrad(() => model.call(input));
+    fuseModules(model, [["module.bn", "module.r"]]);
+    prepare(model);
+    noGrad(() => model.call(input));
+    convert(model);
+    const modules = new Map(model.namedModules());
+    const qbn = modules.get("module.bn") as QuantizedBatchNorm2d;
+    expect(qbn).toBeInstanceOf(QuantizedBatchNorm2d);
+    const out = noGrad(() => model.call(input));
+    const sx = (modules.get("quant") as Quantize).scale;
+    // Input rounding moves x by sx/2, scaled by |gamma|/sqrt(var+eps); output rounding adds sy/2.
+    const gain = Math.max(
+      ...[0, 1, 2].map(
+        (c) => Math.abs(bn.weight.data[c] as number) / Math.sqrt((bn.runningVar.data[c] as number) + 1e-5),
+      ),
+    );
+    const bound = (gain * sx) / 2 + qbn.scale / 2 + 1e-6;
+    for (let i = 0; i < out.size; i++)
+      expect(Math.abs((out.data[i] as number) - (float.data[i] as number))).toBeLessThanOrEqual(bound);
     expect(Math.min(...out.data)).toBeGreaterThanOrEqual(0);
   });
 });

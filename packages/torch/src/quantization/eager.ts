@@ -1,11 +1,11 @@
 import type { Observer } from "@zeropoint/core";
 import { ZeropointError } from "@zeropoint/core";
 import type { Tensor } from "../autograd/tensor.js";
-import { Conv2d, Linear } from "../nn/layers.js";
+import { BatchNorm2d, Conv2d, Linear } from "../nn/layers.js";
 import type { Module } from "../nn/module.js";
-import { ConvReLU2d, LinearReLU } from "./fuse.js";
+import { BNReLU2d, ConvReLU2d, LinearReLU } from "./fuse.js";
 import { getDefaultQConfig, type QConfig } from "./qconfig.js";
-import { QuantizedConv2d, QuantizedLinear } from "./quantized-modules.js";
+import { QuantizedBatchNorm2d, QuantizedConv2d, QuantizedLinear } from "./quantized-modules.js";
 import { DeQuantize, DeQuantStub, Quantize, QuantStub } from "./stubs.js";
 
 /** What `prepare` attached to one module. */
@@ -22,8 +22,10 @@ function observes(m: Module): boolean {
     m instanceof QuantStub ||
     m instanceof Conv2d ||
     m instanceof Linear ||
+    m instanceof BatchNorm2d ||
     m instanceof ConvReLU2d ||
-    m instanceof LinearReLU
+    m instanceof LinearReLU ||
+    m instanceof BNReLU2d
   );
 }
 
@@ -31,7 +33,8 @@ function inside(root: Module): Set<Module> {
   // Modules inside a fused module are observed through the fused module, not on their own.
   const skip = new Set<Module>();
   for (const [, m] of root.namedModules()) {
-    if (m instanceof ConvReLU2d || m instanceof LinearReLU) for (const [, c] of m.namedChildren()) skip.add(c);
+    if (m instanceof ConvReLU2d || m instanceof LinearReLU || m instanceof BNReLU2d)
+      for (const [, c] of m.namedChildren()) skip.add(c);
   }
   return skip;
 }
@@ -106,6 +109,11 @@ export function convert<M extends Module>(model: M): M {
       const { scale, zeroPoint } = outputQParams(name, p);
       if (m instanceof QuantStub) {
         parent.registerModule(childName, new Quantize(scale, zeroPoint));
+        continue;
+      }
+      if (m instanceof BatchNorm2d || m instanceof BNReLU2d) {
+        const bn = m instanceof BNReLU2d ? m.bn : m;
+        parent.registerModule(childName, new QuantizedBatchNorm2d(bn, scale, zeroPoint, m instanceof BNReLU2d));
         continue;
       }
       const float = m instanceof ConvReLU2d ? m.conv : m instanceof LinearReLU ? m.linear : m;

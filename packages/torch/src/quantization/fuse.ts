@@ -33,6 +33,17 @@ export class LinearReLU extends Module {
   }
 }
 
+/** Float BatchNorm2d followed by ReLU, one module (`torch.ao.nn.intrinsic.BNReLU2d`). */
+export class BNReLU2d extends Module {
+  constructor(readonly bn: BatchNorm2d) {
+    super();
+    this.registerModule("0", bn);
+  }
+  forward(x: Tensor): Tensor {
+    return relu(this.bn.call(x));
+  }
+}
+
 /**
  * Folds an eval-mode BatchNorm into the preceding convolution's weight and bias, in float32 and in
  * PyTorch's order (`fuse_conv_bn_weights`): `rsqrt = 1/sqrt(var + eps)`, `w' = w * (gamma * rsqrt)`,
@@ -91,7 +102,7 @@ function resolve(root: Module, path: string): [Module, string, Module] {
 /**
  * `torch.ao.quantization.fuse_modules` for eval-mode models: each group of dotted names is replaced
  * by one module at the first name and {@link Identity} at the others. Supported patterns, as in
- * PyTorch's default fuser map: conv+bn, conv+bn+relu, conv+relu, linear+relu. The model is changed
+ * PyTorch's default fuser map: conv+bn, conv+bn+relu, conv+relu, bn+relu, linear+relu. The model is changed
  * in place (PyTorch's `inplace=True`) and returned.
  */
 export function fuseModules<M extends Module>(model: M, groups: readonly (readonly string[])[]): M {
@@ -110,6 +121,8 @@ export function fuseModules<M extends Module>(model: M, groups: readonly (readon
       fused = fuseConvBatchNorm(a, b);
     } else if (a instanceof Conv2d && b instanceof ReLU && modules.length === 2) {
       fused = new ConvReLU2d(a);
+    } else if (a instanceof BatchNorm2d && b instanceof ReLU && modules.length === 2) {
+      fused = new BNReLU2d(a);
     } else if (a instanceof Linear && b instanceof ReLU && modules.length === 2) {
       fused = new LinearReLU(a);
     } else {
@@ -117,6 +130,7 @@ export function fuseModules<M extends Module>(model: M, groups: readonly (readon
         details: { group },
       });
     }
+    fused.train(a?.training ?? false);
     found.forEach(([parent, name], i) => {
       parent.registerModule(name, i === 0 ? fused : new Identity());
     });

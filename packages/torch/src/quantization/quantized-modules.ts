@@ -1,6 +1,6 @@
 import { conv2dInt8, gemmInt8, type QParams, quantize, ZeropointError } from "@zeropoint/core";
 import type { Tensor } from "../autograd/tensor.js";
-import type { Conv2d, Linear } from "../nn/layers.js";
+import type { BatchNorm2d, Conv2d, Linear } from "../nn/layers.js";
 import { Module } from "../nn/module.js";
 import { expectQuantized, QuantizedTensor } from "./quantized-tensor.js";
 
@@ -178,5 +178,63 @@ export class QuantizedLinear extends Module {
       this.reluFused,
     );
     return new QuantizedTensor(q, [n, this.outFeatures], this.scale, this.zeroPoint);
+  }
+}
+
+/**
+ * `torch.ao.nn.quantized.BatchNorm2d` / `BNReLU2d`: per channel `q = rint(alpha (x - zx) + beta) + zy`
+ * with PyTorch's fused parameters (`compute_fused_params`): `alpha = gamma / sqrt(var + eps) * (sx / sy)`
+ * and `beta = (bias - mean * gamma / sqrt(var + eps)) / sy`, both rounded to float32.
+ */
+export class QuantizedBatchNorm2d extends Module {
+  readonly alpha: Float32Array;
+  readonly beta: Float32Array;
+  private inputScale: number | undefined;
+  constructor(
+    private readonly bn: BatchNorm2d,
+    readonly scale: number,
+    readonly zeroPoint: number,
+    readonly reluFused: boolean,
+  ) {
+    super();
+    this.alpha = new Float32Array(bn.numFeatures);
+    this.beta = new Float32Array(bn.numFeatures);
+  }
+  private fuse(inputScale: number): void {
+    // The parameters depend on the input scale, known only at the first call (as in PyTorch).
+    const bn = this.bn;
+    for (let c = 0; c < bn.numFeatures; c++) {
+      const invSigma = f32(1 / f32(Math.sqrt(f32((bn.runningVar.data[c] as number) + f32(bn.eps)))));
+      const gamma = bn.weight.data[c] as number;
+      this.alpha[c] = f32(f32(invSigma * gamma) * (inputScale / this.scale));
+      const shift = f32(f32((bn.runningMean.data[c] as number) * invSigma) * gamma);
+      this.beta[c] = f32(f32((bn.bias.data[c] as number) - shift) / this.scale);
+    }
+    this.inputScale = inputScale;
+  }
+  forward(input: Tensor): Tensor {
+    const x = expectQuantized(input, this.reluFused ? "QuantizedBNReLU2d" : "QuantizedBatchNorm2d");
+    const channels = this.bn.numFeatures;
+    if (x.shape.length !== 4 || x.shape[1] !== channels) {
+      throw new ZeropointError(
+        "invalid-shape",
+        `QuantizedBatchNorm2d expects [N, ${channels}, H, W], got [${x.shape.join(", ")}]`,
+      );
+    }
+    if (this.inputScale !== x.scale) this.fuse(x.scale);
+    const inner = (x.shape[2] as number) * (x.shape[3] as number);
+    const out = new Uint8Array(x.size);
+    const lo = this.reluFused ? this.zeroPoint : 0;
+    for (let i = 0; i < x.size; i++) {
+      const c = Math.floor(i / inner) % channels;
+      let q =
+        rint(
+          f32(f32((this.alpha[c] as number) * ((x.intData[i] as number) - x.zeroPoint)) + (this.beta[c] as number)),
+        ) + this.zeroPoint;
+      if (q < lo) q = lo;
+      else if (q > 255) q = 255;
+      out[i] = q;
+    }
+    return new QuantizedTensor(out, x.shape, this.scale, this.zeroPoint);
   }
 }

@@ -1,0 +1,37 @@
+import { type Capability, getSupportMatrix } from "@zeropoint/core";
+
+/**
+ * What @zeropoint/torch can do, each entry naming the test (file > suite > title) whose passing run
+ * proves it and the metric that test asserts.
+ */
+export const torchCapabilities: readonly Capability[] = [
+  {
+    id: "torch/static/eager",
+    framework: "torch",
+    approach: "static",
+    format: "eager",
+    opTypes: ["Conv2d", "ConvReLU2d", "Linear", "LinearReLU", "MaxPool2d", "ReLU", "Flatten"],
+    schemes: ["quint8 activations (x86: 0..127 observed)", "qint8 per-channel symmetric weights", "float bias"],
+    verifiedBy: {
+      test: "packages/torch/src/quantization/eager.test.ts > eager post-training static quantization reproduces PyTorch's (x86 engine) > output integers on the 128 reference images equal PyTorch's",
+      metric: "every int8 weight and all 1280 output integers equal PyTorch 2.11's on the shared CNN",
+    },
+  },
+  {
+    id: "torch/dynamic/eager",
+    framework: "torch",
+    approach: "dynamic",
+    format: "eager",
+    opTypes: ["Linear"],
+    schemes: ["qint8 per-tensor symmetric weights", "quint8 activations quantized per call"],
+    verifiedBy: {
+      test: "packages/torch/src/quantization/dynamic.test.ts > quantizeDynamic reproduces PyTorch's dynamic quantization of the shared CNN > logits: same top-1 on all 128 images, within 1e-3 of the logit range",
+      metric: "same top-1 as PyTorch on 128 images, logits within 1e-3 of the range",
+    },
+  },
+];
+
+/** Registers the torch adapter's capabilities in core's process-wide support matrix. */
+export function registerTorchCapabilities(): void {
+  for (const c of torchCapabilities) getSupportMatrix().register(c);
+}
