@@ -29,6 +29,19 @@ export const torchCapabilities: readonly Capability[] = [
       metric: "same top-1 as PyTorch on 128 images, logits within 1e-3 of the range",
     },
   },
+  {
+    id: "torch/qat/eager",
+    framework: "torch",
+    approach: "qat",
+    format: "eager",
+    emulated: true,
+    opTypes: ["Conv2d", "ConvBn2d", "ConvBnReLU2d", "ConvReLU2d", "Linear", "LinearReLU"],
+    schemes: ["fake-quantized quint8 activations", "qint8 or narrower (e.g. 2-bit) per-channel symmetric weights"],
+    verifiedBy: {
+      test: "packages/torch/src/quantization/qat-accuracy.slow.test.ts > eager QAT of the shared CNN > 2-bit per-channel weights (−2..1): recovers at least half of the PTQ accuracy gap",
+      metric: "one epoch recovers >= 50% of the 2-bit PTQ gap; 8-bit QAT >= PTQ - 0.2 points",
+    },
+  },
 ];
 
 /** Registers the torch adapter's capabilities in core's process-wide support matrix. */

@@ -46,8 +46,16 @@ export { referenceCnn } from "./nn/reference-cnn.js";
 export { Adam, SGD } from "./optim/optimizers.js";
 export { DynamicQuantizedLinear, type QuantizedEngine, quantizeDynamic } from "./quantization/dynamic.js";
 export { convert, prepare } from "./quantization/eager.js";
+export { disableObserver, enableObserver, FakeQuantize } from "./quantization/fake-quantize.js";
 export { BNReLU2d, ConvReLU2d, fuseConvBatchNorm, fuseModules, Identity, LinearReLU } from "./quantization/fuse.js";
-export { getDefaultQConfig, type QConfig } from "./quantization/qconfig.js";
+export { ConvBn2d, fuseModulesQat, prepareQat } from "./quantization/qat.js";
+export { freezeBnStats, QatConv2d, QatConvBn2d, QatLinear } from "./quantization/qat-modules.js";
+export {
+  getDefaultQatQConfig,
+  getDefaultQConfig,
+  type QConfig,
+  type QConfigOptions,
+} from "./quantization/qconfig.js";
 export { QuantizedBatchNorm2d, QuantizedConv2d, QuantizedLinear } from "./quantization/quantized-modules.js";
 export { QuantizedTensor } from "./quantization/quantized-tensor.js";
 export { DeQuantize, DeQuantStub, Quantize, QuantStub, QuantWrapper } from "./quantization/stubs.js";

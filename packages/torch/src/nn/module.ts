@@ -2,7 +2,7 @@ import { ZeropointError } from "@zeropoint/core";
 import { Tensor } from "../autograd/tensor.js";
 
 /** Called after a module's forward with its input and output. */
-export type ForwardHook = (module: Module, input: Tensor, output: Tensor) => void;
+export type ForwardHook = (module: Module, input: Tensor, output: Tensor) => Tensor | undefined;
 
 /** A named tensor as stored in a state dict. */
 export interface StateTensor {
@@ -27,14 +27,15 @@ export abstract class Module {
 
   /** Calls `forward`, then the forward hooks (PyTorch's `module(x)`). */
   call(input: Tensor): Tensor {
-    const output = this.forward(input);
-    for (const hook of this.forwardHooks) hook(this, input, output);
+    let output = this.forward(input);
+    for (const hook of this.forwardHooks) output = hook(this, input, output) ?? output;
     return output;
   }
 
   /**
    * Runs `hook(module, input, output)` after every {@link Module.call} (PyTorch's
-   * `register_forward_hook`); observers attach this way. Returns a function that removes it.
+   * `register_forward_hook`); observers attach this way. A hook that returns a tensor replaces the
+   * output (how QAT inserts fake quantization). Returns a function that removes the hook.
    */
   registerForwardHook(hook: ForwardHook): () => void {
     this.forwardHooks.add(hook);

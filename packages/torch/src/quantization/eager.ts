@@ -3,19 +3,26 @@ import { ZeropointError } from "@zeropoint/core";
 import type { Tensor } from "../autograd/tensor.js";
 import { BatchNorm2d, Conv2d, Linear } from "../nn/layers.js";
 import type { Module } from "../nn/module.js";
-import { BNReLU2d, ConvReLU2d, LinearReLU } from "./fuse.js";
+import { BNReLU2d, ConvReLU2d, fuseConvBatchNorm, LinearReLU } from "./fuse.js";
+import { QatConv2d, QatConvBn2d, QatLinear } from "./qat-modules.js";
 import { getDefaultQConfig, type QConfig } from "./qconfig.js";
 import { QuantizedBatchNorm2d, QuantizedConv2d, QuantizedLinear } from "./quantized-modules.js";
 import { DeQuantize, DeQuantStub, Quantize, QuantStub } from "./stubs.js";
 
 /** What `prepare` attached to one module. */
-interface Prepared {
+export interface Prepared {
   readonly observer: Observer;
   readonly qconfig: QConfig;
   readonly remove: () => void;
 }
 
 const prepared = new WeakMap<Module, Prepared>();
+
+/** Records what `prepare`/`prepareQat` attached to a module, for {@link convert}. */
+export function registerPrepared(module: Module, entry: Prepared): void {
+  if (prepared.has(module)) throw new ZeropointError("invalid-argument", "module is already prepared");
+  prepared.set(module, entry);
+}
 
 function observes(m: Module): boolean {
   return (
@@ -54,6 +61,7 @@ export function prepare<M extends Module>(model: M, qconfig: QConfig = getDefaul
     const observer = qconfig.activation();
     const remove = m.registerForwardHook((_module, _input: Tensor, output: Tensor) => {
       observer.observe(output.data, output.shape);
+      return undefined;
     });
     prepared.set(m, { observer, qconfig, remove });
   }
@@ -114,6 +122,23 @@ export function convert<M extends Module>(model: M): M {
       if (m instanceof BatchNorm2d || m instanceof BNReLU2d) {
         const bn = m instanceof BNReLU2d ? m.bn : m;
         parent.registerModule(childName, new QuantizedBatchNorm2d(bn, scale, zeroPoint, m instanceof BNReLU2d));
+        continue;
+      }
+      if (m instanceof QatConv2d || m instanceof QatLinear || m instanceof QatConvBn2d) {
+        // As PyTorch's from_float: fold BN with its running statistics, let the weight fake
+        // quantizer see the final weight once more, and quantize with its qparams.
+        const floatModule =
+          m instanceof QatConvBn2d ? fuseConvBatchNorm(m.conv, m.bn) : m instanceof QatConv2d ? m.conv : m.linear;
+        const fq = m.weightFakeQuant;
+        if (fq.observerEnabled) fq.observer.observe(floatModule.weight.data, floatModule.weight.shape);
+        const wq = fq.qparams();
+        const relu = m.reluFused;
+        parent.registerModule(
+          childName,
+          floatModule instanceof Conv2d
+            ? new QuantizedConv2d(floatModule, wq, scale, zeroPoint, relu)
+            : new QuantizedLinear(floatModule, wq, scale, zeroPoint, relu),
+        );
         continue;
       }
       const float = m instanceof ConvReLU2d ? m.conv : m instanceof LinearReLU ? m.linear : m;
