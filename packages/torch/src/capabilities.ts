@@ -18,6 +18,18 @@ export const torchCapabilities: readonly Capability[] = [
     },
   },
   {
+    id: "torch/static/fx",
+    framework: "torch",
+    approach: "static",
+    format: "FX",
+    opTypes: ["Conv2d", "ConvReLU2d", "Linear", "LinearReLU", "BatchNorm2d", "BNReLU2d", "MaxPool2d (shared observer)"],
+    schemes: ["quint8 activations (x86: 0..127 observed)", "qint8 per-channel symmetric weights", "float bias"],
+    verifiedBy: {
+      test: "packages/torch/src/fx/quantize-fx.test.ts > FX post-training static quantization reproduces PyTorch's (x86 engine) > the converted graph has PyTorch's node sequence",
+      metric: "PyTorch's converted node sequence; output scales within 1e-3, int8 weights equal; same top-1 on 128/128",
+    },
+  },
+  {
     id: "torch/dynamic/eager",
     framework: "torch",
     approach: "dynamic",

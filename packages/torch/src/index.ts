@@ -26,6 +26,12 @@ export {
 } from "./autograd/ops.js";
 export { type GradNode, isGradEnabled, noGrad, Tensor } from "./autograd/tensor.js";
 export { registerTorchCapabilities, torchCapabilities } from "./capabilities.js";
+export { type BackendConfig, x86BackendConfig } from "./fx/backend-config.js";
+export { type Argument, type FxNode, Graph, type NodeOp } from "./fx/graph.js";
+export { GraphModule } from "./fx/graph-module.js";
+export { getDefaultQConfigMapping, QConfigMapping } from "./fx/qconfig-mapping.js";
+export { convertFx, ObserverModule, prepareFx } from "./fx/quantize-fx.js";
+export { isLeafModule, symbolicTrace } from "./fx/symbolic-trace.js";
 export { readSafetensors } from "./io/safetensors.js";
 export {
   AdaptiveAvgPool2d,

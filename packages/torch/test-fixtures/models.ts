@@ -2,6 +2,8 @@ import { readFileSync } from "node:fs";
 import { mnistSplit, sharedPath } from "@zeropoint/test-helpers";
 import { crossEntropy } from "../src/autograd/loss.js";
 import { noGrad, Tensor } from "../src/autograd/tensor.js";
+import { getDefaultQConfigMapping } from "../src/fx/qconfig-mapping.js";
+import { convertFx, prepareFx } from "../src/fx/quantize-fx.js";
 import { readSafetensors } from "../src/io/safetensors.js";
 import { Sequential } from "../src/nn/layers.js";
 import type { Module } from "../src/nn/module.js";
@@ -131,4 +133,16 @@ export function qatCnn(options: QuantizedCnnOptions = {}): Sequential {
     optimizer.step();
   }
   return convert(model.eval());
+}
+
+/** The reference FX flow: trace, x86 default mapping, 8 calibration batches of 32, convert. */
+export function fxCnn() {
+  const train = mnistSplit("train");
+  const example = new Tensor(train.images.slice(0, 784), [1, 1, 28, 28]);
+  const prepared = prepareFx(loadedCnn(), getDefaultQConfigMapping("x86"), example);
+  noGrad(() => {
+    for (let b = 0; b < 8; b++)
+      prepared.call(new Tensor(train.images.slice(b * 32 * 784, (b + 1) * 32 * 784), [32, 1, 28, 28]));
+  });
+  return convertFx(prepared);
 }

@@ -1,5 +1,5 @@
 import { gemmFloat32, shapeSize, ZeropointError } from "@zeropoint/core";
-import { result, type Tensor } from "./tensor.js";
+import { result, type Tensor, traced } from "./tensor.js";
 
 /** NumPy/PyTorch broadcasting of two shapes. */
 export function broadcastShape(a: readonly number[], b: readonly number[]): number[] {
@@ -88,6 +88,8 @@ function elementwise(
 
 /** a + b (broadcasting). */
 export function add(a: Tensor, b: Tensor): Tensor {
+  const recorded = traced("add", [a, b]);
+  if (recorded !== undefined) return recorded;
   return elementwise(
     a,
     b,
@@ -100,6 +102,8 @@ export function add(a: Tensor, b: Tensor): Tensor {
 
 /** a - b (broadcasting). */
 export function sub(a: Tensor, b: Tensor): Tensor {
+  const recorded = traced("sub", [a, b]);
+  if (recorded !== undefined) return recorded;
   return elementwise(
     a,
     b,
@@ -112,6 +116,8 @@ export function sub(a: Tensor, b: Tensor): Tensor {
 
 /** a * b (broadcasting). */
 export function mul(a: Tensor, b: Tensor): Tensor {
+  const recorded = traced("mul", [a, b]);
+  if (recorded !== undefined) return recorded;
   return elementwise(
     a,
     b,
@@ -195,6 +201,8 @@ export function linear(x: Tensor, weight: Tensor, bias?: Tensor): Tensor {
 
 /** max(x, 0). */
 export function relu(x: Tensor): Tensor {
+  const recorded = traced("relu", [x]);
+  if (recorded !== undefined) return recorded;
   const out = Float32Array.from(x.data, (v) => (v > 0 ? v : 0));
   return result(out, x.shape, [x], "relu", (g) => [
     Float32Array.from(g, (v, i) => ((x.data[i] as number) > 0 ? v : 0)),
@@ -203,6 +211,8 @@ export function relu(x: Tensor): Tensor {
 
 /** min(max(x, 0), 6). */
 export function relu6(x: Tensor): Tensor {
+  const recorded = traced("relu6", [x]);
+  if (recorded !== undefined) return recorded;
   const out = Float32Array.from(x.data, (v) => (v < 0 ? 0 : v > 6 ? 6 : v));
   return result(out, x.shape, [x], "relu6", (g) => [
     Float32Array.from(g, (v, i) => ((x.data[i] as number) > 0 && (x.data[i] as number) < 6 ? v : 0)),
@@ -211,6 +221,8 @@ export function relu6(x: Tensor): Tensor {
 
 /** Same data, new shape (one dim may be -1). */
 export function reshape(x: Tensor, shape: readonly number[]): Tensor {
+  const recorded = traced("reshape", [x, shape]);
+  if (recorded !== undefined) return recorded;
   const known = shape.filter((d) => d !== -1).reduce((a, b) => a * b, 1);
   const resolved = shape.map((d) => (d === -1 ? x.size / known : d));
   if (shapeSize(resolved) !== x.size)
@@ -220,6 +232,8 @@ export function reshape(x: Tensor, shape: readonly number[]): Tensor {
 
 /** Flattens dims from `startDim` on (PyTorch's torch.flatten). */
 export function flatten(x: Tensor, startDim = 1): Tensor {
+  const recorded = traced("flatten", [x, startDim]);
+  if (recorded !== undefined) return recorded;
   const head = x.shape.slice(0, startDim);
   return reshape(x, [
     ...head,
@@ -233,6 +247,8 @@ export function flatten(x: Tensor, startDim = 1): Tensor {
 
 /** Concatenation along `dim`. */
 export function cat(tensors: readonly Tensor[], dim = 0): Tensor {
+  const recorded = traced("cat", [tensors, dim]);
+  if (recorded !== undefined) return recorded;
   const first = tensors[0];
   if (first === undefined) throw new ZeropointError("invalid-argument", "cat needs at least one tensor");
   const rank = first.shape.length;

@@ -9,6 +9,39 @@ export interface GradNode {
 
 let gradEnabled = true;
 
+/**
+ * Installed while `symbolicTrace` runs: functional ops and module calls on traced values are
+ * recorded as graph nodes instead of computed.
+ */
+export interface TraceHook {
+  isTraced(value: unknown): boolean;
+  callFunction(name: string, args: readonly unknown[]): Tensor;
+  /** Returns the recorded output for a leaf module, or undefined to trace through its forward. */
+  callModule(module: object, input: Tensor): Tensor | undefined;
+}
+
+let traceHook: TraceHook | undefined;
+
+/** Installs (or with undefined removes) the trace hook; returns the previous one. */
+export function setTraceHook(hook: TraceHook | undefined): TraceHook | undefined {
+  const previous = traceHook;
+  traceHook = hook;
+  return previous;
+}
+
+/** The active trace hook, if tracing. */
+export function activeTraceHook(): TraceHook | undefined {
+  return traceHook;
+}
+
+/** While tracing and some argument is traced: the recorded result of op `name`; else undefined. */
+export function traced(name: string, args: readonly unknown[]): Tensor | undefined {
+  const hook = traceHook;
+  if (hook === undefined) return undefined;
+  const any = args.some((a) => hook.isTraced(a) || (Array.isArray(a) && a.some((x) => hook.isTraced(x))));
+  return any ? hook.callFunction(name, args) : undefined;
+}
+
 /** Runs `fn` without recording operations for autograd (PyTorch's `torch.no_grad()`). */
 export function noGrad<T>(fn: () => T): T {
   const previous = gradEnabled;

@@ -1,5 +1,5 @@
 import { ZeropointError } from "@zeropoint/core";
-import { Tensor } from "../autograd/tensor.js";
+import { activeTraceHook, Tensor } from "../autograd/tensor.js";
 
 /** Called after a module's forward with its input and output. */
 export type ForwardHook = (module: Module, input: Tensor, output: Tensor) => Tensor | undefined;
@@ -27,6 +27,8 @@ export abstract class Module {
 
   /** Calls `forward`, then the forward hooks (PyTorch's `module(x)`). */
   call(input: Tensor): Tensor {
+    const recorded = activeTraceHook()?.callModule(this, input);
+    if (recorded !== undefined) return recorded;
     let output = this.forward(input);
     for (const hook of this.forwardHooks) output = hook(this, input, output) ?? output;
     return output;
