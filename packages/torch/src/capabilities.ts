@@ -54,6 +54,19 @@ export const torchCapabilities: readonly Capability[] = [
       metric: "one epoch recovers >= 50% of the 2-bit PTQ gap; 8-bit QAT >= PTQ - 0.2 points",
     },
   },
+  {
+    id: "torch/qat/fx",
+    framework: "torch",
+    approach: "qat",
+    format: "FX",
+    emulated: true,
+    opTypes: ["Conv2d", "ConvBn2d", "ConvBnReLU2d", "ConvReLU2d", "Linear", "LinearReLU"],
+    schemes: ["fake-quantized quint8 activations", "qint8 per-channel symmetric weights"],
+    verifiedBy: {
+      test: "packages/torch/src/fx/qat-fx.test.ts > prepareQatFx > trains with fake quantization and converts to int8 modules that agree with the fake-quantized model",
+      metric: "converted int8 model has the fake-quantized model's top-1 on >= 63 of 64 images",
+    },
+  },
 ];
 
 /** Registers the torch adapter's capabilities in core's process-wide support matrix. */

@@ -29,8 +29,8 @@ export { registerTorchCapabilities, torchCapabilities } from "./capabilities.js"
 export { type BackendConfig, x86BackendConfig } from "./fx/backend-config.js";
 export { type Argument, type FxNode, Graph, type NodeOp } from "./fx/graph.js";
 export { GraphModule } from "./fx/graph-module.js";
-export { getDefaultQConfigMapping, QConfigMapping } from "./fx/qconfig-mapping.js";
-export { convertFx, ObserverModule, prepareFx } from "./fx/quantize-fx.js";
+export { getDefaultQatQConfigMapping, getDefaultQConfigMapping, QConfigMapping } from "./fx/qconfig-mapping.js";
+export { convertFx, ObserverModule, prepareFx, prepareQatFx } from "./fx/quantize-fx.js";
 export { isLeafModule, symbolicTrace } from "./fx/symbolic-trace.js";
 export { readSafetensors } from "./io/safetensors.js";
 export {
@@ -51,7 +51,7 @@ export { defaultRandom, manualSeed, Random } from "./nn/random.js";
 export { referenceCnn } from "./nn/reference-cnn.js";
 export { Adam, SGD } from "./optim/optimizers.js";
 export { DynamicQuantizedLinear, type QuantizedEngine, quantizeDynamic } from "./quantization/dynamic.js";
-export { convert, prepare } from "./quantization/eager.js";
+export { convert, prepare, quantizedFromQat } from "./quantization/eager.js";
 export { disableObserver, enableObserver, FakeQuantize } from "./quantization/fake-quantize.js";
 export { BNReLU2d, ConvReLU2d, fuseConvBatchNorm, fuseModules, Identity, LinearReLU } from "./quantization/fuse.js";
 export { ConvBn2d, fuseModulesQat, prepareQat } from "./quantization/qat.js";

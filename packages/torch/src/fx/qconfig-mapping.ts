@@ -1,7 +1,7 @@
 import { ZeropointError } from "@zeropoint/core";
 import type { Module } from "../nn/module.js";
 import type { QuantizedEngine } from "../quantization/dynamic.js";
-import { getDefaultQConfig, type QConfig } from "../quantization/qconfig.js";
+import { getDefaultQatQConfig, getDefaultQConfig, type QConfig, type QConfigOptions } from "../quantization/qconfig.js";
 
 // biome-ignore lint/suspicious/noExplicitAny: module classes have varied constructor signatures
 type ModuleClass = abstract new (...args: any[]) => Module;
@@ -60,4 +60,14 @@ export function getDefaultQConfigMapping(engine: QuantizedEngine = "x86"): QConf
   if (!["x86", "fbgemm", "qnnpack"].includes(engine))
     throw new ZeropointError("invalid-argument", `unknown quantized engine ${JSON.stringify(engine)}`);
   return new QConfigMapping().setGlobal(getDefaultQConfig(engine));
+}
+
+/** `get_default_qat_qconfig_mapping(engine)`, with optional narrower weight ranges. */
+export function getDefaultQatQConfigMapping(
+  engine: QuantizedEngine = "x86",
+  options: QConfigOptions = {},
+): QConfigMapping {
+  if (!["x86", "fbgemm", "qnnpack"].includes(engine))
+    throw new ZeropointError("invalid-argument", `unknown quantized engine ${JSON.stringify(engine)}`);
+  return new QConfigMapping().setGlobal(getDefaultQatQConfig(engine, options));
 }

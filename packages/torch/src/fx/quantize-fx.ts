@@ -2,7 +2,11 @@ import { type Observer, ZeropointError } from "@zeropoint/core";
 import { noGrad, type Tensor } from "../autograd/tensor.js";
 import { BatchNorm2d, Conv2d, Linear } from "../nn/layers.js";
 import { Module } from "../nn/module.js";
+import { quantizedFromQat } from "../quantization/eager.js";
+import { FakeQuantize } from "../quantization/fake-quantize.js";
 import { BNReLU2d, ConvReLU2d, fuseConvBatchNorm, LinearReLU } from "../quantization/fuse.js";
+import { ConvBn2d } from "../quantization/qat.js";
+import { QatConv2d, QatConvBn2d, QatLinear } from "../quantization/qat-modules.js";
 import type { QConfig } from "../quantization/qconfig.js";
 import { QuantizedBatchNorm2d, QuantizedConv2d, QuantizedLinear } from "../quantization/quantized-modules.js";
 import { QuantizedTensor } from "../quantization/quantized-tensor.js";
@@ -37,7 +41,7 @@ function isModuleNode(gm: GraphModule, n: FxNode, type: abstract new (...args: n
   return n.op === "call_module" && gm.getSubmodule(n.target) instanceof type;
 }
 
-function fuse(gm: GraphModule, backend: BackendConfig): Map<string, Module[]> {
+function fuse(gm: GraphModule, backend: BackendConfig, qat: boolean): Map<string, Module[]> {
   const originals = new Map<string, Module[]>();
   const g = gm.graph;
   for (const pattern of backend.fusions) {
@@ -55,13 +59,16 @@ function fuse(gm: GraphModule, backend: BackendConfig): Map<string, Module[]> {
       const modules = chain.map((n) => gm.getSubmodule(n.target));
       const [a, b] = modules;
       let fused: Module;
-      if (a instanceof Conv2d && b instanceof BatchNorm2d) {
+      if (qat && a instanceof Conv2d && b instanceof BatchNorm2d) {
+        // QAT keeps batch norm live and folds it per step inside QatConvBn2d.
+        fused = new ConvBn2d(a, b, modules.length === 3);
+      } else if (a instanceof Conv2d && b instanceof BatchNorm2d) {
         const folded = fuseConvBatchNorm(a, b);
         fused = modules.length === 3 ? new ConvReLU2d(folded) : folded;
       } else if (a instanceof Conv2d) fused = new ConvReLU2d(a);
       else if (a instanceof Linear) fused = new LinearReLU(a);
       else fused = new BNReLU2d(a as BatchNorm2d);
-      fused.train(false);
+      fused.train(qat);
       gm.setSubmodule(first.target, fused);
       originals.set(first.target, modules);
       const last = chain[chain.length - 1] as FxNode;
@@ -86,6 +93,41 @@ export function prepareFx(
   backend: BackendConfig = x86BackendConfig,
 ): GraphModule {
   if (model.training) throw new ZeropointError("invalid-argument", "prepareFx (post-training) needs model.eval()");
+  return prepareGraph(model, qconfigMapping, exampleInput, backend, false);
+}
+
+/**
+ * `prepare_qat_fx`: as {@link prepareFx} for a model in training mode, but conv+bn(+relu) become
+ * {@link QatConvBn2d}, Conv2d/Linear (and their ReLU fusions) QAT modules with fake-quantized
+ * weights, and every observer a {@link FakeQuantize}. Train the returned GraphModule, then
+ * {@link convertFx}.
+ */
+export function prepareQatFx(
+  model: Module,
+  qconfigMapping: QConfigMapping,
+  exampleInput: Tensor,
+  backend: BackendConfig = x86BackendConfig,
+): GraphModule {
+  if (!model.training) throw new ZeropointError("invalid-argument", "prepareQatFx needs model.train()");
+  return prepareGraph(model, qconfigMapping, exampleInput, backend, true);
+}
+
+function qatVersion(m: Module, qconfig: QConfig): Module {
+  if (m instanceof ConvBn2d) return new QatConvBn2d(m.conv, m.bn, qconfig, m.reluFused);
+  if (m instanceof ConvReLU2d) return new QatConv2d(m.conv, qconfig, true);
+  if (m instanceof Conv2d) return new QatConv2d(m, qconfig, false);
+  if (m instanceof LinearReLU) return new QatLinear(m.linear, qconfig, true);
+  if (m instanceof Linear) return new QatLinear(m, qconfig, false);
+  return m;
+}
+
+function prepareGraph(
+  model: Module,
+  qconfigMapping: QConfigMapping,
+  exampleInput: Tensor,
+  backend: BackendConfig,
+  qat: boolean,
+): GraphModule {
   if (qconfigMapping.isEmpty) {
     throw new ZeropointError(
       "invalid-argument",
@@ -95,14 +137,17 @@ export function prepareFx(
   const gm = symbolicTrace(model);
   // As PyTorch uses example inputs: the traced graph must run on them before it is rewritten.
   noGrad(() => gm.call(exampleInput));
-  const originals = fuse(gm, backend);
+  const originals = fuse(gm, backend, qat);
   const g = gm.graph;
   const ops = new Map<string, QuantizedOp>();
   const observerOf = new Map<FxNode, string>();
   let count = 0;
   const addObserver = (after: FxNode, qconfig: QConfig, name?: string): FxNode => {
     const observerName = name ?? `activation_post_process_${count++}`;
-    if (name === undefined) gm.setSubmodule(observerName, new ObserverModule(qconfig.activation()));
+    if (name === undefined) {
+      const observer = qconfig.activation();
+      gm.setSubmodule(observerName, qat ? new FakeQuantize(observer) : new ObserverModule(observer));
+    }
     const node = g.insertAfter(after, "call_module", observerName, [after]);
     g.replaceAllUses(after, node, node);
     observerOf.set(after, observerName);
@@ -113,16 +158,18 @@ export function prepareFx(
     backend.quantized.some((t) => m instanceof t) ||
     m instanceof ConvReLU2d ||
     m instanceof LinearReLU ||
-    m instanceof BNReLU2d;
+    m instanceof BNReLU2d ||
+    m instanceof ConvBn2d;
   let quantizable = 0;
   for (const node of [...g.nodes]) {
     if (node.op !== "call_module" || observerOf.has(node)) continue;
     const m = gm.getSubmodule(node.target);
-    if (m instanceof ObserverModule) continue;
+    if (m instanceof ObserverModule || m instanceof FakeQuantize) continue;
     if (quantizedType(m)) {
       quantizable++;
       const qconfig = qconfigMapping.qconfigFor(node.target, originals.get(node.target) ?? [m]);
       if (qconfig === null) continue;
+      if (qat) gm.setSubmodule(node.target, qatVersion(m, qconfig).train(true));
       const input = node.args[0] as FxNode;
       if (!observerOf.has(input)) {
         const obs = addObserver(input, qconfig);
@@ -160,7 +207,7 @@ export function convertFx(prepared: GraphModule): GraphModule {
   const mapped = new Map<FxNode, FxNode>();
   const quantized = new Set<FxNode>();
   const dequantized = new Map<FxNode, FxNode>();
-  const observerModule = (target: string) => prepared.getSubmodule(target) as ObserverModule;
+  const observerModule = (target: string) => prepared.getSubmodule(target) as ObserverModule | FakeQuantize;
   const floatArg = (a: FxNode): FxNode => {
     const n = mapped.get(a) as FxNode;
     if (!quantized.has(n)) return n;
@@ -195,7 +242,7 @@ export function convertFx(prepared: GraphModule): GraphModule {
     const m = prepared.getSubmodule(node.target);
     const input = node.args[0] as FxNode;
     const inNew = mapped.get(input) as FxNode;
-    if (m instanceof ObserverModule) {
+    if (m instanceof ObserverModule || m instanceof FakeQuantize) {
       if (quantized.has(inNew)) {
         mapped.set(node, inNew);
         continue;
@@ -223,6 +270,13 @@ export function convertFx(prepared: GraphModule): GraphModule {
         throw new ZeropointError("invalid-model", `convertFx: input of ${node.target} is not quantized`);
       const qp = observerModule(op.outputObserver).observer.qparams();
       const [scale, zeroPoint] = [qp.scale[0] as number, qp.zeroPoint[0] as number];
+      if (m instanceof QatConv2d || m instanceof QatLinear || m instanceof QatConvBn2d) {
+        result.setSubmodule(node.target, quantizedFromQat(m, scale, zeroPoint));
+        const n = graph.create("call_module", node.target, [inNew], node.name);
+        quantized.add(n);
+        mapped.set(node, n);
+        continue;
+      }
       const weightObserver = op.qconfig.weight();
       const float =
         m instanceof ConvReLU2d ? m.conv : m instanceof LinearReLU ? m.linear : m instanceof BNReLU2d ? m.bn : m;

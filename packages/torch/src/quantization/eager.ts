@@ -83,6 +83,26 @@ function outputQParams(name: string, p: Prepared): { scale: number; zeroPoint: n
 }
 
 /**
+ * The quantized module for a trained QAT module, as PyTorch's `from_float`: BN folded with its
+ * running statistics, the weight fake quantizer shown the final weight once more (if its observer is
+ * enabled), and the weight quantized with its qparams; `scale`/`zeroPoint` are the output's.
+ */
+export function quantizedFromQat(
+  m: QatConv2d | QatLinear | QatConvBn2d,
+  scale: number,
+  zeroPoint: number,
+): QuantizedConv2d | QuantizedLinear {
+  const floatModule =
+    m instanceof QatConvBn2d ? fuseConvBatchNorm(m.conv, m.bn) : m instanceof QatConv2d ? m.conv : m.linear;
+  const fq = m.weightFakeQuant;
+  if (fq.observerEnabled) fq.observer.observe(floatModule.weight.data, floatModule.weight.shape);
+  const wq = fq.qparams();
+  return floatModule instanceof Conv2d
+    ? new QuantizedConv2d(floatModule, wq, scale, zeroPoint, m.reluFused)
+    : new QuantizedLinear(floatModule, wq, scale, zeroPoint, m.reluFused);
+}
+
+/**
  * `torch.ao.quantization.convert` (eager mode), in place: every prepared module becomes its
  * quantized form with the scale and zero point its observer chose (QuantStub → {@link Quantize},
  * Conv2d/ConvReLU2d → {@link QuantizedConv2d}, Linear/LinearReLU → {@link QuantizedLinear});
@@ -125,20 +145,7 @@ export function convert<M extends Module>(model: M): M {
         continue;
       }
       if (m instanceof QatConv2d || m instanceof QatLinear || m instanceof QatConvBn2d) {
-        // As PyTorch's from_float: fold BN with its running statistics, let the weight fake
-        // quantizer see the final weight once more, and quantize with its qparams.
-        const floatModule =
-          m instanceof QatConvBn2d ? fuseConvBatchNorm(m.conv, m.bn) : m instanceof QatConv2d ? m.conv : m.linear;
-        const fq = m.weightFakeQuant;
-        if (fq.observerEnabled) fq.observer.observe(floatModule.weight.data, floatModule.weight.shape);
-        const wq = fq.qparams();
-        const relu = m.reluFused;
-        parent.registerModule(
-          childName,
-          floatModule instanceof Conv2d
-            ? new QuantizedConv2d(floatModule, wq, scale, zeroPoint, relu)
-            : new QuantizedLinear(floatModule, wq, scale, zeroPoint, relu),
-        );
+        parent.registerModule(childName, quantizedFromQat(m, scale, zeroPoint));
         continue;
       }
       const float = m instanceof ConvReLU2d ? m.conv : m instanceof LinearReLU ? m.linear : m;

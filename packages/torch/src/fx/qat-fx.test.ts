@@ -1,0 +1,62 @@
+import { mnistSplit } from "@zeropoint/test-helpers";
+import { describe, expect, it } from "vitest";
+import { loadedCnn } from "../../test-fixtures/models.js";
+import { crossEntropy } from "../autograd/loss.js";
+import { noGrad, Tensor } from "../autograd/tensor.js";
+import { SGD } from "../optim/optimizers.js";
+import { disableObserver, FakeQuantize } from "../quantization/fake-quantize.js";
+import { freezeBnStats, QatConvBn2d, QatLinear } from "../quantization/qat-modules.js";
+import { QuantizedConv2d, QuantizedLinear } from "../quantization/quantized-modules.js";
+import { getDefaultQatQConfigMapping } from "./qconfig-mapping.js";
+import { convertFx, prepareQatFx } from "./quantize-fx.js";
+
+function top1(logits: ArrayLike<number>, rows: number): number[] {
+  return Array.from({ length: rows }, (_, r) => {
+    let best = 0;
+    for (let k = 1; k < 10; k++) if ((logits[r * 10 + k] as number) > (logits[r * 10 + best] as number)) best = k;
+    return best;
+  });
+}
+
+describe("prepareQatFx", () => {
+  it("trains with fake quantization and converts to int8 modules that agree with the fake-quantized model", () => {
+    const train = mnistSplit("train");
+    const model = loadedCnn().train();
+    const example = new Tensor(train.images.slice(0, 784), [1, 1, 28, 28]);
+    const qat = prepareQatFx(model, getDefaultQatQConfigMapping("x86"), example);
+    expect(qat.getSubmodule("c1")).toBeInstanceOf(QatConvBn2d);
+    expect(qat.getSubmodule("l1")).toBeInstanceOf(QatLinear);
+    expect(qat.getSubmodule("activation_post_process_0")).toBeInstanceOf(FakeQuantize);
+    const optimizer = new SGD(qat.parameters(), { lr: 1e-3, momentum: 0.9 });
+    // A few steps over shuffled-enough data (every 7th image) exercise training end to end.
+    for (let s = 0; s < 6; s++) {
+      const idx = Array.from({ length: 32 }, (_, k) => ((s * 32 + k) * 7) % train.count);
+      const x = new Float32Array(32 * 784);
+      idx.forEach((i, k) => {
+        x.set(train.images.subarray(i * 784, (i + 1) * 784), k * 784);
+      });
+      const loss = crossEntropy(
+        qat.call(new Tensor(x, [32, 1, 28, 28])),
+        idx.map((i) => train.labels[i] as number),
+      );
+      optimizer.zeroGrad();
+      loss.backward();
+      optimizer.step();
+    }
+    freezeBnStats(qat);
+    disableObserver(qat);
+    qat.eval();
+    const test = mnistSplit("test");
+    const input = new Tensor(test.images.slice(0, 64 * 784), [64, 1, 28, 28]);
+    const emulated = noGrad(() => qat.call(input)).data;
+    const converted = convertFx(qat);
+    expect(converted.getSubmodule("c1")).toBeInstanceOf(QuantizedConv2d);
+    expect(converted.getSubmodule("l2")).toBeInstanceOf(QuantizedLinear);
+    const int8 = noGrad(() => converted.call(input)).data;
+    const a = top1(emulated, 64);
+    const b = top1(int8, 64);
+    const same = a.filter((v, i) => v === b[i]).length;
+    // Fake quantization emulates the integer model up to rounding of float sums: allow one flip.
+    expect(same).toBeGreaterThanOrEqual(63);
+  });
+});
