@@ -1,7 +1,7 @@
 import { ZeropointError } from "@zeropoint/core";
 import { add, cat, flatten, mul, relu, relu6, reshape, sub } from "../autograd/ops.js";
 import type { Tensor } from "../autograd/tensor.js";
-import { Module } from "../nn/module.js";
+import { inModule, Module } from "../nn/module.js";
 import type { Argument, FxNode, Graph } from "./graph.js";
 
 /** Functions a graph may call, by the names tracing records. */
@@ -75,7 +75,10 @@ export class GraphModule extends Module {
           break;
         }
         case "call_module":
-          env.set(node, this.getSubmodule(node.target).call(value(node.args[0] as Argument) as Tensor));
+          env.set(
+            node,
+            inModule(node.target, () => this.getSubmodule(node.target).call(value(node.args[0] as Argument) as Tensor)),
+          );
           break;
         case "call_function":
         case "call_method": {

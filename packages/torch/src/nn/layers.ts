@@ -4,7 +4,7 @@ import { batchNorm2d } from "../autograd/norm.js";
 import { dropout, flatten, linear, relu, relu6 } from "../autograd/ops.js";
 import { Tensor } from "../autograd/tensor.js";
 import { QuantizedTensor } from "../quantization/quantized-tensor.js";
-import { Module, parameter } from "./module.js";
+import { inModule, Module, parameter } from "./module.js";
 import { defaultRandom, type Random } from "./random.js";
 
 type Pair = number | readonly [number, number];
@@ -262,7 +262,7 @@ export class Sequential extends Module {
   }
   forward(x: Tensor): Tensor {
     let y = x;
-    for (const [, m] of this.namedChildren()) y = m.call(y);
+    for (const [name, m] of this.namedChildren()) y = inModule(name, () => m.call(y));
     return y;
   }
 }

@@ -158,3 +158,23 @@ export function parameter(shape: readonly number[], init: (i: number) => number)
     true,
   );
 }
+
+/**
+ * Runs `fn` (a child module's call) and, if it throws a ZeropointError, rethrows it with the
+ * child's name in front of the module path, so `Linear expects ...` from deep inside a model reads
+ * `module inner.l1: Linear expects ...` and `details.module` is `inner.l1`.
+ */
+export function inModule<T>(name: string, fn: () => T): T {
+  try {
+    return fn();
+  } catch (e) {
+    if (!ZeropointError.isInstance(e)) throw e;
+    const inner = e.details?.module;
+    const path = typeof inner === "string" && inner !== "" ? `${name}.${inner}` : name;
+    const reason = typeof e.details?.reason === "string" ? e.details.reason : e.message;
+    throw new ZeropointError(e.code, `module ${path}: ${reason}`, {
+      cause: e,
+      details: { ...e.details, module: path, reason },
+    });
+  }
+}
