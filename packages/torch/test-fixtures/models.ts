@@ -146,3 +146,12 @@ export function fxCnn() {
   });
   return convertFx(prepared);
 }
+
+/** Index of the largest of the 10 logits in each row. */
+export function top1(logits: ArrayLike<number>, rows: number): number[] {
+  return Array.from({ length: rows }, (_, r) => {
+    let best = 0;
+    for (let k = 1; k < 10; k++) if ((logits[r * 10 + k] as number) > (logits[r * 10 + best] as number)) best = k;
+    return best;
+  });
+}

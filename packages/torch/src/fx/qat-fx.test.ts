@@ -1,6 +1,6 @@
 import { mnistSplit } from "@zeropoint/test-helpers";
 import { describe, expect, it } from "vitest";
-import { loadedCnn } from "../../test-fixtures/models.js";
+import { loadedCnn, top1 } from "../../test-fixtures/models.js";
 import { crossEntropy } from "../autograd/loss.js";
 import { noGrad, Tensor } from "../autograd/tensor.js";
 import { SGD } from "../optim/optimizers.js";
@@ -9,14 +9,6 @@ import { freezeBnStats, QatConvBn2d, QatLinear } from "../quantization/qat-modul
 import { QuantizedConv2d, QuantizedLinear } from "../quantization/quantized-modules.js";
 import { getDefaultQatQConfigMapping } from "./qconfig-mapping.js";
 import { convertFx, prepareQatFx } from "./quantize-fx.js";
-
-function top1(logits: ArrayLike<number>, rows: number): number[] {
-  return Array.from({ length: rows }, (_, r) => {
-    let best = 0;
-    for (let k = 1; k < 10; k++) if ((logits[r * 10 + k] as number) > (logits[r * 10 + best] as number)) best = k;
-    return best;
-  });
-}
 
 describe("prepareQatFx", () => {
   it("trains with fake quantization and converts to int8 modules that agree with the fake-quantized model", () => {

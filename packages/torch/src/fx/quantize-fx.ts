@@ -5,7 +5,7 @@ import { Module } from "../nn/module.js";
 import { quantizedFromQat } from "../quantization/eager.js";
 import { FakeQuantize } from "../quantization/fake-quantize.js";
 import { BNReLU2d, ConvReLU2d, fuseConvBatchNorm, LinearReLU } from "../quantization/fuse.js";
-import { ConvBn2d } from "../quantization/qat.js";
+import { ConvBn2d, qatModule } from "../quantization/qat.js";
 import { QatConv2d, QatConvBn2d, QatLinear } from "../quantization/qat-modules.js";
 import type { QConfig } from "../quantization/qconfig.js";
 import { QuantizedBatchNorm2d, QuantizedConv2d, QuantizedLinear } from "../quantization/quantized-modules.js";
@@ -112,15 +112,6 @@ export function prepareQatFx(
   return prepareGraph(model, qconfigMapping, exampleInput, backend, true);
 }
 
-function qatVersion(m: Module, qconfig: QConfig): Module {
-  if (m instanceof ConvBn2d) return new QatConvBn2d(m.conv, m.bn, qconfig, m.reluFused);
-  if (m instanceof ConvReLU2d) return new QatConv2d(m.conv, qconfig, true);
-  if (m instanceof Conv2d) return new QatConv2d(m, qconfig, false);
-  if (m instanceof LinearReLU) return new QatLinear(m.linear, qconfig, true);
-  if (m instanceof Linear) return new QatLinear(m, qconfig, false);
-  return m;
-}
-
 function prepareGraph(
   model: Module,
   qconfigMapping: QConfigMapping,
@@ -169,7 +160,7 @@ function prepareGraph(
       quantizable++;
       const qconfig = qconfigMapping.qconfigFor(node.target, originals.get(node.target) ?? [m]);
       if (qconfig === null) continue;
-      if (qat) gm.setSubmodule(node.target, qatVersion(m, qconfig).train(true));
+      if (qat) gm.setSubmodule(node.target, (qatModule(m, qconfig) ?? m).train(true));
       const input = node.args[0] as FxNode;
       if (!observerOf.has(input)) {
         const obs = addObserver(input, qconfig);

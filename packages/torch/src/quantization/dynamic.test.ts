@@ -1,6 +1,6 @@
 import { decodeF32, mnistSplit, readSharedJson } from "@zeropoint/test-helpers";
 import { describe, expect, it } from "vitest";
-import { loadedCnn } from "../../test-fixtures/models.js";
+import { loadedCnn, top1 } from "../../test-fixtures/models.js";
 import { noGrad, Tensor } from "../autograd/tensor.js";
 import { DynamicQuantizedLinear, quantizeDynamic } from "./dynamic.js";
 
@@ -11,14 +11,6 @@ interface DynamicRef {
   };
 }
 const ref = readSharedJson<DynamicRef>("conformance/pytorch-quantized-cnn.json").cnn_dynamic;
-
-function top1(logits: ArrayLike<number>, rows: number): number[] {
-  return Array.from({ length: rows }, (_, r) => {
-    let best = 0;
-    for (let k = 1; k < 10; k++) if ((logits[r * 10 + k] as number) > (logits[r * 10 + best] as number)) best = k;
-    return best;
-  });
-}
 
 // Acceptance (issue 5, cnn_dynamic): int8 weights and scales equal to PyTorch's; logits with the same
 // top-1 on all 128 reference images and within 1e-3 of the logit range.

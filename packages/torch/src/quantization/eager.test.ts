@@ -1,6 +1,6 @@
 import { decodeF32, mnistSplit, readSharedJson } from "@zeropoint/test-helpers";
 import { describe, expect, it } from "vitest";
-import { eagerQuantizedCnn } from "../../test-fixtures/models.js";
+import { eagerQuantizedCnn, top1 } from "../../test-fixtures/models.js";
 import { noGrad, Tensor } from "../autograd/tensor.js";
 import type { Module } from "../nn/module.js";
 import { QuantizedConv2d, QuantizedLinear } from "./quantized-modules.js";
@@ -18,14 +18,6 @@ interface EagerRef {
   cnn_eager_ptq: { acc: number; logits: string; qparams: Record<string, ModuleRef> };
 }
 const ref = readSharedJson<EagerRef>("conformance/pytorch-quantized-cnn.json").cnn_eager_ptq;
-
-function top1(logits: ArrayLike<number>, rows: number): number[] {
-  return Array.from({ length: rows }, (_, r) => {
-    let best = 0;
-    for (let k = 1; k < 10; k++) if ((logits[r * 10 + k] as number) > (logits[r * 10 + best] as number)) best = k;
-    return best;
-  });
-}
 
 describe("eager post-training static quantization reproduces PyTorch's (x86 engine)", () => {
   const model = eagerQuantizedCnn();

@@ -66,7 +66,8 @@ export function fuseModulesQat<M extends Module>(model: M, groups: readonly (rea
   return model;
 }
 
-function qatModule(m: Module, qconfig: QConfig): Module | undefined {
+/** The QAT module replacing a float (or fused float) module, or undefined when none applies. */
+export function qatModule(m: Module, qconfig: QConfig): Module | undefined {
   if (m instanceof ConvBn2d) return new QatConvBn2d(m.conv, m.bn, qconfig, m.reluFused);
   if (m instanceof ConvReLU2d) return new QatConv2d(m.conv, qconfig, true);
   if (m instanceof Conv2d) return new QatConv2d(m, qconfig, false);
