@@ -80,45 +80,91 @@ function quantizeRun(
   // clamping after (the bounds are integers) and keeps the rounding trick in range.
   const lo = qmin - zp;
   const hi = qmax - zp;
-  // x - x is 0 for finite x and NaN otherwise: one add per element detects NaN and +-Infinity
-  // without a branch; the error names the first bad index afterwards. Clamps use Math.min/max,
-  // which V8 compiles to branchless minsd/maxsd (measured ~1.5x faster than ternaries here).
-  let bad = 0;
-  if (convention === "pytorch") {
-    const inv = f32(1 / scale);
-    for (let i = start; i < end; i++) {
-      const x = data[i] as number;
-      bad += x - x;
-      const v = Math.min(Math.max(f32(x * inv), lo), hi);
-      out[i] = v + ROUNDER - ROUNDER + zp;
-    }
-  } else if (convention === "onnxruntime") {
-    for (let i = start; i < end; i++) {
-      const x = data[i] as number;
-      // float32 division, as onnxruntime's QuantizeLinear: the double quotient rounded to float32
-      // equals the float32 quotient (no double-rounding error for division).
-      bad += x - x;
-      const v = Math.min(Math.max(f32(x / scale), lo), hi);
-      out[i] = v + ROUNDER - ROUNDER + zp;
-    }
-  } else {
-    for (let i = start; i < end; i++) {
-      const x = data[i] as number;
-      bad += x - x;
-      const v = Math.min(Math.max(f32(x / scale), lo), hi);
-      // TFLite rounds ties away from zero: floor(|v| + 0.5), from the nearest integer of |v| + 0.5.
-      const b = (v < 0 ? -v : v) + 0.5;
-      const r = b + ROUNDER - ROUNDER;
-      const t = r > b ? r - 1 : r;
-      out[i] = (v < 0 ? -t : t) + zp;
-    }
-  }
+  // One loop per convention, each in its own function: V8 then optimizes each loop on its own
+  // instead of one function whose feedback mixes all three (measured 0.13x -> see bench).
+  const bad =
+    convention === "pytorch"
+      ? quantizePytorch(out, data, start, end, scale, zp, lo, hi)
+      : convention === "onnxruntime"
+        ? quantizeOnnxruntime(out, data, start, end, scale, zp, lo, hi)
+        : quantizeTflite(out, data, start, end, scale, zp, lo, hi);
   if (bad !== 0) {
     for (let i = start; i < end; i++) {
       const x = data[i] as number;
       if (!Number.isFinite(x)) throw nonFinite(i, x);
     }
   }
+}
+
+// x - x is 0 for finite x and NaN otherwise: one add per element detects NaN and +-Infinity
+// without a branch; the caller names the first bad index afterwards. Clamps use Math.min/max,
+// which V8 compiles to branchless minsd/maxsd (measured ~1.5x faster than ternaries here).
+
+function quantizePytorch(
+  out: QuantArrayMap[QuantDtype],
+  data: Float32Array,
+  start: number,
+  end: number,
+  scale: number,
+  zp: number,
+  lo: number,
+  hi: number,
+): number {
+  let bad = 0;
+  const inv = f32(1 / scale);
+  for (let i = start; i < end; i++) {
+    const x = data[i] as number;
+    bad += x - x;
+    const v = Math.min(Math.max(f32(x * inv), lo), hi);
+    out[i] = v + ROUNDER - ROUNDER + zp;
+  }
+  return bad;
+}
+
+function quantizeOnnxruntime(
+  out: QuantArrayMap[QuantDtype],
+  data: Float32Array,
+  start: number,
+  end: number,
+  scale: number,
+  zp: number,
+  lo: number,
+  hi: number,
+): number {
+  let bad = 0;
+  for (let i = start; i < end; i++) {
+    const x = data[i] as number;
+    // float32 division, as onnxruntime's QuantizeLinear: the double quotient rounded to float32
+    // equals the float32 quotient (no double-rounding error for division).
+    bad += x - x;
+    const v = Math.min(Math.max(f32(x / scale), lo), hi);
+    out[i] = v + ROUNDER - ROUNDER + zp;
+  }
+  return bad;
+}
+
+function quantizeTflite(
+  out: QuantArrayMap[QuantDtype],
+  data: Float32Array,
+  start: number,
+  end: number,
+  scale: number,
+  zp: number,
+  lo: number,
+  hi: number,
+): number {
+  let bad = 0;
+  for (let i = start; i < end; i++) {
+    const x = data[i] as number;
+    bad += x - x;
+    const v = Math.min(Math.max(f32(x / scale), lo), hi);
+    // TFLite rounds ties away from zero: floor(|v| + 0.5), from the nearest integer of |v| + 0.5.
+    const b = (v < 0 ? -v : v) + 0.5;
+    const r = b + ROUNDER - ROUNDER;
+    const t = r > b ? r - 1 : r;
+    out[i] = (v < 0 ? -t : t) + zp;
+  }
+  return bad;
 }
 
 /** Dequantizes: `x = (q - zp) * scale` in float32. */
