@@ -112,8 +112,9 @@ export function convert<M extends Module>(model: M): M {
   for (const [name, m] of model.namedModules()) {
     const p = prepared.get(m);
     if (p !== undefined && p.qconfig.engine === "qnnpack") {
-      // qnnpack requantizes with a fixed-point multiplier, not fbgemm's float one; the converted
-      // modules here reproduce fbgemm's integers only, so refuse rather than be silently different.
+      // qnnpack's static kernels requantize differently from fbgemm's, and there is no qnnpack
+      // reference here to verify them; the converted modules reproduce fbgemm's integers only, so
+      // refuse rather than be silently different.
       throw new ZeropointError(
         "unsupported-op",
         `convert: ${name || "model"} was prepared for the qnnpack engine; converted modules reproduce the x86/fbgemm kernels only`,
