@@ -2,13 +2,12 @@ import { type Observer, ZeropointError } from "@zeropoint/core";
 import { noGrad, type Tensor } from "../autograd/tensor.js";
 import { BatchNorm2d, Conv2d, Linear } from "../nn/layers.js";
 import { Module } from "../nn/module.js";
-import { quantizedFromQat } from "../quantization/eager.js";
+import { quantizedModule } from "../quantization/eager.js";
 import { FakeQuantize } from "../quantization/fake-quantize.js";
 import { BNReLU2d, ConvReLU2d, fuseConvBatchNorm, LinearReLU } from "../quantization/fuse.js";
 import { ConvBn2d, qatModule } from "../quantization/qat.js";
-import { QatConv2d, QatConvBn2d, QatLinear } from "../quantization/qat-modules.js";
+import { QatConvBn2d } from "../quantization/qat-modules.js";
 import type { QConfig } from "../quantization/qconfig.js";
-import { QuantizedBatchNorm2d, QuantizedConv2d, QuantizedLinear } from "../quantization/quantized-modules.js";
 import { QuantizedTensor } from "../quantization/quantized-tensor.js";
 import { Quantize } from "../quantization/stubs.js";
 import { type BackendConfig, x86BackendConfig } from "./backend-config.js";
@@ -133,10 +132,11 @@ function prepareGraph(
   const ops = new Map<string, QuantizedOp>();
   const observerOf = new Map<FxNode, string>();
   let count = 0;
-  const addObserver = (after: FxNode, qconfig: QConfig, name?: string): FxNode => {
-    const observerName = name ?? `activation_post_process_${count++}`;
-    if (name === undefined) {
-      const observer = qconfig.activation();
+  /** Observes `after` with a new observer from `source`, or again with the existing one named `source`. */
+  const addObserver = (after: FxNode, source: QConfig | string): FxNode => {
+    const observerName = typeof source === "string" ? source : `activation_post_process_${count++}`;
+    if (typeof source !== "string") {
+      const observer = source.activation();
       gm.setSubmodule(observerName, qat ? new FakeQuantize(observer) : new ObserverModule(observer));
     }
     const node = g.insertAfter(after, "call_module", observerName, [after]);
@@ -171,7 +171,7 @@ function prepareGraph(
     } else if (backend.sharesInputObserver.some((t) => m instanceof t)) {
       const input = node.args[0] as FxNode;
       const shared = observerOf.get(input);
-      if (shared !== undefined) addObserver(node, undefined as never, shared);
+      if (shared !== undefined) addObserver(node, shared);
     }
   }
   if (quantizable > 0 && ops.size === 0) {
@@ -261,28 +261,7 @@ export function convertFx(prepared: GraphModule): GraphModule {
         throw new ZeropointError("invalid-model", `convertFx: input of ${node.target} is not quantized`);
       const qp = observerModule(op.outputObserver).observer.qparams();
       const [scale, zeroPoint] = [qp.scale[0] as number, qp.zeroPoint[0] as number];
-      if (m instanceof QatConv2d || m instanceof QatLinear || m instanceof QatConvBn2d) {
-        result.setSubmodule(node.target, quantizedFromQat(m, scale, zeroPoint));
-        const n = graph.create("call_module", node.target, [inNew], node.name);
-        quantized.add(n);
-        mapped.set(node, n);
-        continue;
-      }
-      const weightObserver = op.qconfig.weight();
-      const float =
-        m instanceof ConvReLU2d ? m.conv : m instanceof LinearReLU ? m.linear : m instanceof BNReLU2d ? m.bn : m;
-      const relu = m instanceof ConvReLU2d || m instanceof LinearReLU || m instanceof BNReLU2d;
-      let q: Module;
-      if (float instanceof BatchNorm2d) q = new QuantizedBatchNorm2d(float, scale, zeroPoint, relu);
-      else {
-        const weight = (float as Conv2d | Linear).weight;
-        weightObserver.observe(weight.data, weight.shape);
-        q =
-          float instanceof Conv2d
-            ? new QuantizedConv2d(float, weightObserver.qparams(), scale, zeroPoint, relu)
-            : new QuantizedLinear(float as Linear, weightObserver.qparams(), scale, zeroPoint, relu);
-      }
-      result.setSubmodule(node.target, q);
+      result.setSubmodule(node.target, quantizedModule(m, op.qconfig, scale, zeroPoint));
       const n = graph.create("call_module", node.target, [inNew], node.name);
       quantized.add(n);
       mapped.set(node, n);

@@ -103,6 +103,33 @@ export function quantizedFromQat(
 }
 
 /**
+ * The quantized form of a prepared module (eager `convert` and `convertFx` share it): batch norm
+ * (+ReLU) → {@link QuantizedBatchNorm2d}; QAT modules → {@link quantizedFromQat}; Conv2d/Linear and
+ * their ReLU fusions → quantized modules with weights observed by the qconfig's weight observer.
+ * `scale`/`zeroPoint` are the output's.
+ */
+export function quantizedModule(m: Module, qconfig: QConfig, scale: number, zeroPoint: number): Module {
+  if (m instanceof BatchNorm2d || m instanceof BNReLU2d) {
+    const bn = m instanceof BNReLU2d ? m.bn : m;
+    return new QuantizedBatchNorm2d(bn, scale, zeroPoint, m instanceof BNReLU2d);
+  }
+  if (m instanceof QatConv2d || m instanceof QatLinear || m instanceof QatConvBn2d) {
+    return quantizedFromQat(m, scale, zeroPoint);
+  }
+  const float = m instanceof ConvReLU2d ? m.conv : m instanceof LinearReLU ? m.linear : m;
+  if (!(float instanceof Conv2d || float instanceof Linear)) {
+    throw new ZeropointError("unsupported-op", `no quantized form for ${m.constructor.name}`);
+  }
+  const relu = m instanceof ConvReLU2d || m instanceof LinearReLU;
+  const weightObserver = qconfig.weight();
+  weightObserver.observe(float.weight.data, float.weight.shape);
+  const wq = weightObserver.qparams();
+  return float instanceof Conv2d
+    ? new QuantizedConv2d(float, wq, scale, zeroPoint, relu)
+    : new QuantizedLinear(float, wq, scale, zeroPoint, relu);
+}
+
+/**
  * `torch.ao.quantization.convert` (eager mode), in place: every prepared module becomes its
  * quantized form with the scale and zero point its observer chose (QuantStub → {@link Quantize},
  * Conv2d/ConvReLU2d → {@link QuantizedConv2d}, Linear/LinearReLU → {@link QuantizedLinear});
@@ -140,26 +167,7 @@ export function convert<M extends Module>(model: M): M {
         parent.registerModule(childName, new Quantize(scale, zeroPoint));
         continue;
       }
-      if (m instanceof BatchNorm2d || m instanceof BNReLU2d) {
-        const bn = m instanceof BNReLU2d ? m.bn : m;
-        parent.registerModule(childName, new QuantizedBatchNorm2d(bn, scale, zeroPoint, m instanceof BNReLU2d));
-        continue;
-      }
-      if (m instanceof QatConv2d || m instanceof QatLinear || m instanceof QatConvBn2d) {
-        parent.registerModule(childName, quantizedFromQat(m, scale, zeroPoint));
-        continue;
-      }
-      const float = m instanceof ConvReLU2d ? m.conv : m instanceof LinearReLU ? m.linear : m;
-      const relu = m instanceof ConvReLU2d || m instanceof LinearReLU;
-      const weightObserver = p.qconfig.weight();
-      const weight = (float as Conv2d | Linear).weight;
-      weightObserver.observe(weight.data, weight.shape);
-      const wq = weightObserver.qparams();
-      const quantized =
-        float instanceof Conv2d
-          ? new QuantizedConv2d(float, wq, scale, zeroPoint, relu)
-          : new QuantizedLinear(float as Linear, wq, scale, zeroPoint, relu);
-      parent.registerModule(childName, quantized);
+      parent.registerModule(childName, quantizedModule(m, p.qconfig, scale, zeroPoint));
     }
   };
   visit(model, "");

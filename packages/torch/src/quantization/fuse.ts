@@ -85,17 +85,18 @@ export function fuseConvBatchNorm(conv: Conv2d, bn: BatchNorm2d): Conv2d {
   return fused;
 }
 
-function resolve(root: Module, path: string): [Module, string, Module] {
+/** `[parent, name, module]` for a dotted module path; `invalid-argument` naming the path if absent. */
+export function resolveModule(root: Module, path: string): [Module, string, Module] {
   const parts = path.split(".");
   let parent = root;
   for (const part of parts.slice(0, -1)) {
     const next = parent.namedChildren().find(([n]) => n === part)?.[1];
-    if (next === undefined) throw new ZeropointError("invalid-argument", `fuseModules: no module named ${path}`);
+    if (next === undefined) throw new ZeropointError("invalid-argument", `no module named ${path}`);
     parent = next;
   }
   const name = parts[parts.length - 1] as string;
   const module = parent.namedChildren().find(([n]) => n === name)?.[1];
-  if (module === undefined) throw new ZeropointError("invalid-argument", `fuseModules: no module named ${path}`);
+  if (module === undefined) throw new ZeropointError("invalid-argument", `no module named ${path}`);
   return [parent, name, module];
 }
 
@@ -110,7 +111,7 @@ export function fuseModules<M extends Module>(model: M, groups: readonly (readon
     throw new ZeropointError("invalid-argument", "fuseModules folds batch norm statistics; call model.eval() first");
   }
   for (const group of groups) {
-    const found = group.map((path) => resolve(model, path));
+    const found = group.map((path) => resolveModule(model, path));
     const modules = found.map(([, , m]) => m);
     const kinds = modules.map((m) => m.constructor.name).join("+");
     let fused: Module;

@@ -1,10 +1,10 @@
-import { ZeropointError } from "@zeropoint/core";
+import { relu } from "../autograd/ops.js";
 import type { Tensor } from "../autograd/tensor.js";
 import { BatchNorm2d, Conv2d, Linear, ReLU } from "../nn/layers.js";
 import { Module } from "../nn/module.js";
 import { registerPrepared } from "./eager.js";
 import { FakeQuantize } from "./fake-quantize.js";
-import { ConvReLU2d, fuseModules, Identity, LinearReLU } from "./fuse.js";
+import { ConvReLU2d, fuseModules, Identity, LinearReLU, resolveModule } from "./fuse.js";
 import { QatConv2d, QatConvBn2d, QatLinear } from "./qat-modules.js";
 import { getDefaultQatQConfig, type QConfig } from "./qconfig.js";
 import { QuantStub } from "./stubs.js";
@@ -22,7 +22,7 @@ export class ConvBn2d extends Module {
   }
   forward(x: Tensor): Tensor {
     const y = this.bn.call(this.conv.call(x));
-    return this.reluFused ? new ReLU().call(y) : y;
+    return this.reluFused ? relu(y) : y;
   }
 }
 
@@ -33,19 +33,7 @@ export class ConvBn2d extends Module {
 export function fuseModulesQat<M extends Module>(model: M, groups: readonly (readonly string[])[]): M {
   const rest: (readonly string[])[] = [];
   for (const group of groups) {
-    const found = group.map((path) => {
-      const parts = path.split(".");
-      let parent: Module = model;
-      for (const part of parts.slice(0, -1)) {
-        const next = new Map(parent.namedChildren()).get(part);
-        if (next === undefined) throw new ZeropointError("invalid-argument", `fuseModulesQat: no module named ${path}`);
-        parent = next;
-      }
-      const name = parts[parts.length - 1] as string;
-      const module = new Map(parent.namedChildren()).get(name);
-      if (module === undefined) throw new ZeropointError("invalid-argument", `fuseModulesQat: no module named ${path}`);
-      return [parent, name, module] as const;
-    });
+    const found = group.map((path) => resolveModule(model, path));
     const [a, b, c] = found.map(([, , m]) => m);
     const withRelu = found.length === 3 && c instanceof ReLU;
     if (a instanceof Conv2d && b instanceof BatchNorm2d && (found.length === 2 || withRelu)) {
