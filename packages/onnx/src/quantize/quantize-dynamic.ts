@@ -144,18 +144,44 @@ export async function quantizeDynamic(
     const cast = index.uniqueName(`${label}_Cast_output`);
     const scales = index.uniqueName(`${label}_scales_mul`);
     const result = bias === undefined ? (node.output[0] as string) : index.uniqueName(`${label}_MatMul_output`);
-    out.push(
-      {
-        name: index.uniqueName(`${label}_MatMulInteger`),
-        opType: "MatMulInteger",
-        input: [a.q, stored.values, a.zeroPoint, stored.zeroPoint],
-        output: [integer],
+    out.push({
+      name: index.uniqueName(`${label}_MatMulInteger`),
+      opType: "MatMulInteger",
+      input: [a.q, stored.values, a.zeroPoint, stored.zeroPoint],
+      output: [integer],
+      attribute: [],
+    });
+    pushRescale(label, integer, cast, scales, a.scale, stored.scale, result);
+    if (bias !== undefined) {
+      out.push({
+        name: index.uniqueName(`${label}_Add`),
+        opType: "Add",
+        input: [result, bias],
+        output: [node.output[0] as string],
         attribute: [],
-      },
+      });
+    }
+    quantizedNodes.push(node.name ?? "");
+  }
+
+  /**
+   * The float tail after an integer op: `result = float(integer) * (activation scale * weight scale)`
+   * (onnxruntime's dynamic quantizer emits the same Mul, Cast, Mul).
+   */
+  function pushRescale(
+    label: string,
+    integer: string,
+    cast: string,
+    scales: string,
+    activationScale: string,
+    weightScale: string,
+    result: string,
+  ): void {
+    out.push(
       {
         name: index.uniqueName(`${label}_scales_Mul`),
         opType: "Mul",
-        input: [a.scale, stored.scale],
+        input: [activationScale, weightScale],
         output: [scales],
         attribute: [],
       },
@@ -168,16 +194,6 @@ export async function quantizeDynamic(
       },
       { name: index.uniqueName(`${label}_Mul`), opType: "Mul", input: [cast, scales], output: [result], attribute: [] },
     );
-    if (bias !== undefined) {
-      out.push({
-        name: index.uniqueName(`${label}_Add`),
-        opType: "Add",
-        input: [result, bias],
-        output: [node.output[0] as string],
-        attribute: [],
-      });
-    }
-    quantizedNodes.push(node.name ?? "");
   }
 
   function emitConvInteger(node: OnnxNode, scheme: QuantScheme, convWeightType: "int8" | "uint8" | undefined): void {
@@ -203,30 +219,14 @@ export async function quantizeDynamic(
     const convAttributes = node.attribute.filter(
       (a) => a.name !== "auto_pad" || getAttribute(node, "auto_pad")?.s !== undefined,
     );
-    out.push(
-      {
-        name: index.uniqueName(`${label}_ConvInteger`),
-        opType: "ConvInteger",
-        input: [x.q, stored.values, x.zeroPoint, stored.zeroPoint],
-        output: [integer],
-        attribute: convAttributes,
-      },
-      {
-        name: index.uniqueName(`${label}_scales_Mul`),
-        opType: "Mul",
-        input: [x.scale, stored.scale],
-        output: [scales],
-        attribute: [],
-      },
-      {
-        name: index.uniqueName(`${label}_Cast`),
-        opType: "Cast",
-        input: [integer],
-        output: [cast],
-        attribute: attributes({ to: 1 }),
-      },
-      { name: index.uniqueName(`${label}_Mul`), opType: "Mul", input: [cast, scales], output: [result], attribute: [] },
-    );
+    out.push({
+      name: index.uniqueName(`${label}_ConvInteger`),
+      opType: "ConvInteger",
+      input: [x.q, stored.values, x.zeroPoint, stored.zeroPoint],
+      output: [integer],
+      attribute: convAttributes,
+    });
+    pushRescale(label, integer, cast, scales, x.scale, stored.scale, result);
     if (biasName) {
       const shape = index.uniqueName(`${label}_bias_shape`);
       const reshaped = index.uniqueName(`${label}_bias_reshaped`);
