@@ -26,7 +26,9 @@ export class MseObserver extends StreamedHistogramObserver {
   }
 
   protected clip(): { min: number; max: number } {
-    return this.search(this.hist.min, this.hist.max);
+    // Every candidate range must contain 0 (qparams do): searching from an all-positive or
+    // all-negative histogram's own bounds would otherwise produce candidates with min > max.
+    return this.search(Math.min(this.hist.min, 0), Math.max(this.hist.max, 0));
   }
 
   private search(min: number, max: number): { min: number; max: number } {
