@@ -1,0 +1,35 @@
+import * as tf from "@tensorflow/tfjs-core";
+// tfjs-core alone registers no gradients (its `dist/register_all_gradients` is ESM-only and cannot
+// be imported from Node); tfjs-layers registers them all on import, in every module format.
+import "@tensorflow/tfjs-layers";
+import { fakeQuantize, type QParams } from "@zeropoint/core";
+
+/** Options for {@link fakeQuant}. */
+export interface FakeQuantOpOptions {
+  /** `tflite` (TF's `FakeQuantWithMinMaxVars`, default) or `pytorch` (`fake_quantize_per_tensor_affine`). */
+  readonly convention?: "tflite" | "pytorch";
+}
+
+/**
+ * Fake quantization as a differentiable tfjs op. The forward pass is core's `fakeQuantize` on the
+ * tensor's values (so tfjs and the other adapters share one implementation, bit for bit); the
+ * backward pass is the straight-through estimator with core's mask: the incoming gradient passes
+ * where the value was inside the representable range and is zero where it was clipped. `tf.round`
+ * cannot be used for this, its gradient is zero everywhere.
+ *
+ * Per-channel parameters (`qparams.axis`) apply along that axis of `x`.
+ */
+export function fakeQuant(x: tf.Tensor, qparams: QParams, options: FakeQuantOpOptions = {}): tf.Tensor {
+  const convention = options.convention ?? "tflite";
+  const forward = (t: tf.Tensor, save: tf.GradSaveFunc) => {
+    const { output, mask } = fakeQuantize(t.dataSync() as Float32Array, qparams, { shape: t.shape, convention });
+    const maskTensor = tf.tensor(Float32Array.from(mask), t.shape, "float32");
+    save([maskTensor]);
+    return {
+      value: tf.tensor(output, t.shape, "float32"),
+      gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => tf.mul(dy as tf.Tensor, saved[0] as tf.Tensor),
+    };
+  };
+  // customGrad's typing only describes variadic tensor arguments; the save callback comes last.
+  return tf.customGrad(forward as unknown as Parameters<typeof tf.customGrad>[0])(x);
+}

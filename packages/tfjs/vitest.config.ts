@@ -1,0 +1,23 @@
+import { defineConfig } from "vitest/config";
+
+export default defineConfig({
+  resolve: { conditions: ["@zeropoint/source"] },
+  ssr: { resolve: { conditions: ["@zeropoint/source"] } },
+  test: {
+    projects: [
+      {
+        extends: true,
+        test: {
+          name: "tfjs",
+          include: ["src/**/*.test.ts"],
+          exclude: ["src/**/*.slow.test.ts"],
+          testTimeout: 120_000,
+        },
+      },
+      {
+        extends: true,
+        test: { name: "tfjs:slow", include: ["src/**/*.slow.test.ts"], testTimeout: 900_000 },
+      },
+    ],
+  },
+});
