@@ -26,10 +26,10 @@ export async function loadOnnxAdapter(): Promise<typeof import("@zeropoint/onnx"
   }
 }
 
-/** The tfjs adapter is not released yet; say so instead of failing obscurely. */
-export function tfjsNotAvailable(): never {
+/** A command that exists for ONNX models only; say so for a tfjs model instead of failing obscurely. */
+export function onnxOnly(command: string): never {
   throw new ZeropointError(
-    "missing-dependency",
-    "TensorFlow.js models need the tfjs adapter (@zeropoint/tfjs), which is not installed",
+    "unsupported-op",
+    `zeropoint ${command} works on ONNX models; for a tfjs model.json use quantize or inspect`,
   );
 }

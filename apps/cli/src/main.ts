@@ -1,7 +1,9 @@
 import { parseArgs } from "node:util";
 import { CALIBRATION_METHODS, type CalibrationMethod } from "@zeropoint/core";
+import { modelKind } from "./adapters.js";
 import { runInspect } from "./commands/inspect.js";
 import { type QuantizeFlags, runQuantize } from "./commands/quantize.js";
+import { runQuantizeTfjs } from "./commands/tfjs.js";
 import { parseDuration, runTune } from "./commands/tune.js";
 import { errorLine, UsageError } from "./errors.js";
 
@@ -9,7 +11,8 @@ const HELP = `zeropoint: quantize neural networks from Node
 
 usage:
   zeropoint quantize <model.onnx> -o <out.onnx> [options]
-  zeropoint inspect <model.onnx> [--json]
+  zeropoint quantize <dir>/model.json -o <outdir> [options]     (TensorFlow.js, needs @zeropoint/tfjs)
+  zeropoint inspect <model.onnx | model.json> [--json]
   zeropoint tune <model.onnx> -o <out.onnx> --calib-data <source> --eval-data <source> [options]
 
 quantize options:
@@ -17,7 +20,7 @@ quantize options:
   --format qdq|qoperator                  static output format, default qdq
   --per-channel                           per-channel weights
   --activation-type uint8|int8|uint16|int16   default uint8
-  --weight-type int8|uint8|int4           default int8 (int4: weight-only)
+  --weight-type int8|uint8|int4           default int8 (int4: weight-only); tfjs weight-only: uint8|uint16|float16
   --calibrate minmax|entropy|percentile|histogram|mse|moving-average-minmax   default minmax
   --calib-data <source>                   mnist[:train|test|test-even|test-odd], random, or a directory of .npy files or PNG/JPEG images
   --resize HxW                            resize images (bilinear) to the model's input size
@@ -36,6 +39,14 @@ quantize options:
   --check-samples N                       samples for the float-vs-quantized check, default 64
   --target node|web                       web: output onnxruntime-web runs in all its backends
   --json                                  machine-readable output on stdout
+
+tfjs options (model.json input; static is emulated int8: fake-quantized model + quantization-params.json):
+  --approach weight-only|dynamic|static   dynamic is an alias of weight-only for tfjs (storage, dequantized at load)
+  --weight-range mse|minmax|percentile    weight-only range per tensor, default mse
+  --min-sqnr dB                           keep weights float below this SQNR (default 20 uint8, 40 uint16/float16)
+  --weight-bits N                         static: symmetric weight grid width 2..8, default 8
+  --per-channel                           static: per-channel Dense kernels too (convolutions always are)
+  --backend wasm|cpu|tensorflow           default: tfjs-node if installed, else wasm, else cpu
 
 tune options:
   --eval-data <source>                    tuning data: mnist:test-even (accuracy), or samples without labels (top-1 agreement)
@@ -185,6 +196,10 @@ export async function main(
           "block-size": { type: "string" },
           "int4-format": { type: "string" },
           "check-samples": { type: "string" },
+          "weight-range": { type: "string" },
+          "min-sqnr": { type: "string" },
+          "weight-bits": { type: "string" },
+          backend: { type: "string" },
           target: { type: "string" },
           resize: { type: "string" },
           layout: { type: "string" },
@@ -195,6 +210,39 @@ export async function main(
       });
       if (positionals.length !== 1) throw new UsageError("quantize takes one input model");
       if (values.output === undefined) throw new UsageError("quantize needs -o <output>");
+      if (modelKind(positionals[0] as string) === "tfjs") {
+        const approach = oneOf("approach", values.approach, ["static", "dynamic", "weight-only"] as const, "static");
+        const minSqnr = values["min-sqnr"] === undefined ? undefined : Number(values["min-sqnr"]);
+        if (minSqnr !== undefined && !Number.isFinite(minSqnr))
+          throw new UsageError(`--min-sqnr must be a number, got ${values["min-sqnr"]}`);
+        const report = await runQuantizeTfjs(
+          {
+            input: positionals[0] as string,
+            output: values.output,
+            approach,
+            weightType: oneOf(
+              "weight-type",
+              values["weight-type"],
+              ["int8", "uint8", "uint16", "float16"] as const,
+              "uint8",
+            ),
+            weightRange: oneOf("weight-range", values["weight-range"], ["mse", "minmax", "percentile"] as const, "mse"),
+            minSqnr,
+            weightBits: positiveInt("weight-bits", values["weight-bits"], 8),
+            perChannel: values["per-channel"] === true,
+            calibrate: oneOf<CalibrationMethod>("calibrate", values.calibrate, CALIBRATION_METHODS, "minmax"),
+            calibData: values["calib-data"],
+            samples: positiveInt("samples", values.samples, 256),
+            batchSize: positiveInt("batch-size", values["batch-size"], 32),
+            checkSamples: positiveInt("check-samples", values["check-samples"], 64),
+            backend: values.backend,
+            json: values.json === true,
+          },
+          out,
+        );
+        if (values.json) out(JSON.stringify(report, null, 2));
+        return 0;
+      }
       const inputShapes: Record<string, number[]> = {};
       for (const spec of values["input-shape"] ?? []) {
         const m = /^([^=]+)=([\d,]+)$/.exec(spec);

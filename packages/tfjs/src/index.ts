@@ -25,6 +25,7 @@ export {
   type WriteModelOptions,
   writeModelArtifacts,
 } from "./io/file-system-io.js";
+export { loadLayersModelChecked } from "./io/load-layers-model.js";
 export { convertQat, freezeObservers, prepareQat, type QatConfig } from "./qat/prepare-qat.js";
 export { QuantKernelLayer, type QuantKernelLayerArgs } from "./qat/quant-kernel-layer.js";
 export type { WeightStore, WeightValue } from "./static/fold-batch-norm.js";

@@ -1,6 +1,7 @@
 import { defaultRecipe, ZeropointError } from "@zeropoint/core";
-import { loadOnnxAdapter, modelKind, tfjsNotAvailable } from "../adapters.js";
+import { loadOnnxAdapter, modelKind } from "../adapters.js";
 import { table } from "../report.js";
+import { runInspectTfjs } from "./tfjs.js";
 
 /** Runs `zeropoint inspect`: opset, inputs/outputs, op histogram, parameters, and quantization decisions. */
 export async function runInspect(
@@ -8,7 +9,7 @@ export async function runInspect(
   json: boolean,
   out: (line: string) => void,
 ): Promise<Record<string, unknown>> {
-  if (modelKind(path) === "tfjs") tfjsNotAvailable();
+  if (modelKind(path) === "tfjs") return runInspectTfjs(path, json, out);
   const onnx = await loadOnnxAdapter();
   const { model } = onnx.loadModel(path);
   const graph = model.graph;

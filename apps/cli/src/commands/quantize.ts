@@ -1,7 +1,7 @@
 import { existsSync, statSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { type CalibrationMethod, ZeropointError } from "@zeropoint/core";
-import { loadOnnxAdapter, modelKind, tfjsNotAvailable } from "../adapters.js";
+import { loadOnnxAdapter } from "../adapters.js";
 import { type ImageOptions, type InputSpec, loadCalibrationData } from "../data/calibration-data.js";
 import { UsageError } from "../errors.js";
 import { ProgressBar } from "../progress.js";
@@ -37,7 +37,6 @@ export interface QuantizeFlags {
 /** Runs `zeropoint quantize`; returns the JSON-able report. */
 export async function runQuantize(flags: QuantizeFlags, out: (line: string) => void): Promise<Record<string, unknown>> {
   const started = performance.now();
-  if (modelKind(flags.input) === "tfjs") tfjsNotAvailable();
   const onnx = await loadOnnxAdapter();
   const outDir = dirname(resolve(flags.output));
   if (!existsSync(outDir))

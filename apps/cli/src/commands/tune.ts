@@ -10,7 +10,7 @@ import {
   ZeropointError,
 } from "@zeropoint/core";
 import type { CalibrationBatch } from "@zeropoint/onnx";
-import { loadOnnxAdapter, modelKind, tfjsNotAvailable } from "../adapters.js";
+import { loadOnnxAdapter, modelKind, onnxOnly } from "../adapters.js";
 import { type InputSpec, loadCalibrationData, loadMnist } from "../data/calibration-data.js";
 import { UsageError } from "../errors.js";
 import { table } from "../report.js";
@@ -81,7 +81,7 @@ function writeAtomic(path: string, text: string): void {
 /** Runs `zeropoint tune`: returns the JSON-able report. */
 export async function runTune(flags: TuneFlags, out: (line: string) => void): Promise<Record<string, unknown>> {
   const started = Date.now();
-  if (modelKind(flags.input) === "tfjs") tfjsNotAvailable();
+  if (modelKind(flags.input) === "tfjs") onnxOnly("tune");
   const onnx = await loadOnnxAdapter();
   const outDir = dirname(resolve(flags.output));
   if (!existsSync(outDir) || !statSync(outDir).isDirectory())

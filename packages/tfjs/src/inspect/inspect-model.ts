@@ -1,7 +1,9 @@
 import type * as tf from "@tensorflow/tfjs-core";
 import { parseLayerGraph } from "../graph/layer-graph.js";
 import { storedByteLength } from "../io/file-system-io.js";
+import type { WeightStore } from "../static/fold-batch-norm.js";
 import { PASS_THROUGH_LAYERS, SUPPORTED_LAYERS } from "../static/model-graph.js";
+import { foldAndFuse } from "../static/quantize-static.js";
 import { KERNEL_LAYERS } from "../static/weight-scheme.js";
 
 /** What `zeropoint inspect` shows of a tfjs model. */
@@ -68,14 +70,32 @@ export function inspectModel(artifacts: tf.io.ModelArtifacts): ModelInspection {
   } else {
     kind = "layers-model";
     const graph = parseLayerGraph(topology, "model.json");
-    for (const node of graph.nodes) {
+    const original = graph.nodes.map((n) => ({ ...n, inbound: [...n.inbound] }));
+    // Fold/fuse on placeholder weights of the right shapes: only the graph surgery matters here.
+    const placeholders: WeightStore = new Map();
+    for (const w of artifacts.weightSpecs ?? []) {
+      const layer = w.name.split("/")[0] as string;
+      const list = placeholders.get(layer) ?? [];
+      list.push({ values: new Float32Array(w.shape.reduce((a, b) => a * b, 1)).fill(1), shape: w.shape });
+      placeholders.set(layer, list);
+    }
+    let aliases = new Map<string, string>();
+    if (graph.nodes.every((n) => SUPPORTED_LAYERS.has(n.className))) {
+      try {
+        aliases = foldAndFuse(graph, placeholders).aliases;
+      } catch {
+        aliases = new Map();
+      }
+    }
+    for (const node of original) {
       opCounts[node.className] = (opCounts[node.className] ?? 0) + 1;
-      layers.push({
-        name: node.name,
-        type: node.className,
-        inputs: node.inbound,
-        staticQuantization: staticRole(node.className),
-      });
+      const into = aliases.get(node.name);
+      const absorbed = [...aliases].filter(([, to]) => to === node.name).map(([from]) => from);
+      let role = staticRole(node.className);
+      if (into !== undefined)
+        role = node.className === "BatchNormalization" ? `folded into ${into}` : `fused into ${into}`;
+      else if (absorbed.length > 0) role = `int8 kernel + one uint8 output after ${absorbed.join(", ")}`;
+      layers.push({ name: node.name, type: node.className, inputs: node.inbound, staticQuantization: role });
     }
   }
   return { kind, layers, opCounts, weights, weightBytes: weights.reduce((a, w) => a + w.bytes, 0) };

@@ -1,0 +1,32 @@
+import * as tf from "@tensorflow/tfjs-core";
+import * as tfl from "@tensorflow/tfjs-layers";
+import { ZeropointError } from "@zeropoint/core";
+import { parseLayerGraph } from "../graph/layer-graph.js";
+
+/**
+ * Loads LayersModel artifacts with stock `tf.loadLayersModel`, after checking that every layer
+ * class is one tfjs knows (its own layers, or custom classes registered with
+ * `tf.serialization.registerClass`, such as zeropoint's fake-quant layers). tfjs would otherwise
+ * fail with a bare "Unknown layer"; this names the layer and the file.
+ *
+ * @throws ZeropointError `unsupported-op` naming the first layer with an unknown class.
+ */
+export async function loadLayersModelChecked(
+  artifacts: tf.io.ModelArtifacts,
+  where = "model.json",
+): Promise<tfl.LayersModel> {
+  const graph = parseLayerGraph(artifacts.modelTopology, where);
+  const known = tf.serialization.SerializationMap.getMap().classNameMap;
+  for (const node of graph.nodes) {
+    if (node.className !== "InputLayer" && !(node.className in known)) {
+      throw new ZeropointError(
+        "unsupported-op",
+        `${where}: layer ${node.name} has unknown class ${node.className} (not registered with tfjs)`,
+        {
+          details: { file: where, layer: node.name, className: node.className },
+        },
+      );
+    }
+  }
+  return tfl.loadLayersModel(tf.io.fromMemory(artifacts));
+}
