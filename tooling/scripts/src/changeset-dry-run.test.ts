@@ -1,5 +1,5 @@
 import { execFileSync } from "node:child_process";
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -45,5 +45,15 @@ describe("release configuration", () => {
     expect(onnx.version).not.toMatch(/^1\./);
     expect(onnx.version).toBe("0.1.0");
     expect(onnx.peerDependencies["@zeropoint/core"]).toBe(peerRange);
+  });
+
+  it("every pending changeset has valid front matter (a markdown formatter once turned it into a heading)", () => {
+    const dir = join(root, ".changeset");
+    const files = readdirSync(dir).filter((f) => f.endsWith(".md") && f !== "README.md");
+    expect(files.length).toBeGreaterThan(0);
+    for (const f of files) {
+      const text = readFileSync(join(dir, f), "utf8");
+      expect(text, f).toMatch(/^---\n("@?[\w/-]+": (major|minor|patch)\n)+---\n\n\S/);
+    }
   });
 });
