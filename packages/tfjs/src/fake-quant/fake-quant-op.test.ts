@@ -1,9 +1,9 @@
 import * as tf from "@tensorflow/tfjs-core";
-import { computeQParams } from "@zeropoint/core";
-import { decodeF32, readSharedJson } from "@zeropoint/test-helpers";
+import { computeQParams, fakeQuantize } from "@zeropoint/core";
+import { decodeF32, readSharedJson, seededRandom } from "@zeropoint/test-helpers";
 import { beforeAll, describe, expect, it } from "vitest";
 import { TEST_BACKENDS, useBackend } from "../../test-fixtures/tfjs-env.js";
-import { fakeQuant } from "./fake-quant-op.js";
+import { fakeQuant, fakeQuantInference } from "./fake-quant-op.js";
 
 interface Ref {
   data: string;
@@ -50,6 +50,28 @@ for (const backend of TEST_BACKENDS) {
       const grad = tf.grad((t: tf.Tensor) => fakeQuant(t, qp))(x, dy);
       expect(Array.from(grad.dataSync())).toEqual([0, 2, 3, 4, 5, 0]);
       tf.dispose([x, dy, grad]);
+    });
+  });
+}
+
+for (const backend of TEST_BACKENDS) {
+  describe(`fakeQuantInference (${backend})`, () => {
+    beforeAll(() => useBackend(backend));
+    it("is bit-identical to core's tflite fakeQuantize, ties and clipping included", () => {
+      const random = seededRandom(21);
+      const qp = computeQParams(-1.3, 2.7, { scheme: { dtype: "uint8" }, convention: "tflite" });
+      const scale = qp.scale[0] as number;
+      const zp = qp.zeroPoint[0] as number;
+      const values = new Float32Array(100_000);
+      for (let i = 0; i < values.length; i++) {
+        // A third exact ties (k + 0.5 steps), the rest spread over and beyond the range.
+        values[i] = i % 3 === 0 ? (Math.floor(random() * 300) - 30 - zp + 0.5) * scale : random() * 6 - 2.5;
+      }
+      const expected = fakeQuantize(values, qp, { convention: "tflite" }).output;
+      const t = tf.tensor1d(values);
+      const got = fakeQuantInference(t, qp).dataSync() as Float32Array;
+      expect(Buffer.from(got.buffer).equals(Buffer.from(expected.buffer))).toBe(true);
+      t.dispose();
     });
   });
 }
