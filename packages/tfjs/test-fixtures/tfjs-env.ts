@@ -1,6 +1,8 @@
 import * as tf from "@tensorflow/tfjs-core";
 import "@tensorflow/tfjs-backend-cpu";
 import "@tensorflow/tfjs-backend-wasm";
+// Registers tfjs-core's gradients (tfjs-core alone has none in Node).
+import "@tensorflow/tfjs-layers";
 import { registerWasmTrainingKernels } from "../src/backends/wasm-training-kernels.js";
 
 /** The backends the tests run on: tfjs-node cannot be installed on these machines (see README). */

@@ -112,42 +112,43 @@ for (const backend of TEST_BACKENDS) {
       for (const d of dirs) rmSync(d, { recursive: true, force: true });
     });
 
-    for (const weightType of ["uint8", "uint16", "float16"] as const) {
-      it(`${weightType}: within 0.3 points of float${weightType === "uint8" ? ", <= 0.3x the float weight bytes" : ""}`, async () => {
-        const source = readModelArtifacts(BUNDLED_CNN);
-        const result = quantizeWeights(source, { weightType });
-        const dir = mkdtempSync(join(tmpdir(), "zp-tfjs-wo-"));
-        dirs.push(dir);
-        writeModelArtifacts(dir, result.artifacts);
-        const loaded = await tfl.loadLayersModel(fileSystem(dir));
-        const accuracy = mnistAccuracy((x) => loaded.predict(x) as tf.Tensor);
-        const ratio = result.bytesAfter / result.bytesBefore;
-        console.log(
-          `${backend} weight-only ${weightType}: accuracy ${accuracy.toFixed(4)} (float ${floatAccuracy.toFixed(4)}), weight bytes ${result.bytesAfter}/${result.bytesBefore} = ${ratio.toFixed(3)}x`,
-        );
-        expect(Math.abs(accuracy - floatAccuracy)).toBeLessThanOrEqual(0.003);
-        expect(ratio).toBeLessThanOrEqual(weightType === "uint8" ? 0.3 : 0.51);
-        // What tfjs loaded is exactly what the report measured: q·scale + min (or the float16 value).
-        const stored = weightBytes(result.artifacts.weightData);
-        let offset = 0;
-        for (const [k, spec] of (result.artifacts.weightSpecs ?? []).entries()) {
-          const report = result.weights[k];
-          const n = spec.shape.reduce((a, b) => a * b, 1);
-          const loadedWeight = loaded.weights.find((w) => w.originalName === spec.name);
-          expect(loadedWeight, spec.name).toBeDefined();
-          const got = loadedWeight?.read().dataSync() as Float32Array;
-          if (spec.quantization?.dtype === "uint8" || spec.quantization?.dtype === "uint16") {
-            const q = spec.quantization as { scale: number; min: number; dtype: string };
-            const codes =
-              q.dtype === "uint8"
-                ? stored.subarray(offset, offset + n)
-                : new Uint16Array(stored.slice(offset, offset + 2 * n).buffer);
-            for (let i = 0; i < n; i++) expect(got[i]).toBe(Math.fround((codes[i] as number) * q.scale + q.min));
-            expect(report?.sqnr).toBeGreaterThan(weightType === "uint8" ? 20 : 40);
-          }
-          offset += n * (spec.quantization?.dtype === "uint8" ? 1 : spec.quantization !== undefined ? 2 : 4);
+    const check = async (weightType: "uint8" | "uint16" | "float16") => {
+      const source = readModelArtifacts(BUNDLED_CNN);
+      const result = quantizeWeights(source, { weightType });
+      const dir = mkdtempSync(join(tmpdir(), "zp-tfjs-wo-"));
+      dirs.push(dir);
+      writeModelArtifacts(dir, result.artifacts);
+      const loaded = await tfl.loadLayersModel(fileSystem(dir));
+      const accuracy = mnistAccuracy((x) => loaded.predict(x) as tf.Tensor);
+      const ratio = result.bytesAfter / result.bytesBefore;
+      console.log(
+        `${backend} weight-only ${weightType}: accuracy ${accuracy.toFixed(4)} (float ${floatAccuracy.toFixed(4)}), weight bytes ${result.bytesAfter}/${result.bytesBefore} = ${ratio.toFixed(3)}x`,
+      );
+      expect(Math.abs(accuracy - floatAccuracy)).toBeLessThanOrEqual(0.003);
+      expect(ratio).toBeLessThanOrEqual(weightType === "uint8" ? 0.3 : 0.51);
+      // What tfjs loaded is exactly what the report measured: q·scale + min (or the float16 value).
+      const stored = weightBytes(result.artifacts.weightData);
+      let offset = 0;
+      for (const [k, spec] of (result.artifacts.weightSpecs ?? []).entries()) {
+        const report = result.weights[k];
+        const n = spec.shape.reduce((a, b) => a * b, 1);
+        const loadedWeight = loaded.weights.find((w) => w.originalName === spec.name);
+        expect(loadedWeight, spec.name).toBeDefined();
+        const got = loadedWeight?.read().dataSync() as Float32Array;
+        if (spec.quantization?.dtype === "uint8" || spec.quantization?.dtype === "uint16") {
+          const q = spec.quantization as { scale: number; min: number; dtype: string };
+          const codes =
+            q.dtype === "uint8"
+              ? stored.subarray(offset, offset + n)
+              : new Uint16Array(stored.slice(offset, offset + 2 * n).buffer);
+          for (let i = 0; i < n; i++) expect(got[i]).toBe(Math.fround((codes[i] as number) * q.scale + q.min));
+          expect(report?.sqnr).toBeGreaterThan(weightType === "uint8" ? 20 : 40);
         }
-      });
-    }
+        offset += n * (spec.quantization?.dtype === "uint8" ? 1 : spec.quantization !== undefined ? 2 : 4);
+      }
+    };
+    it("uint8: within 0.3 points of float, <= 0.3x the float weight bytes", () => check("uint8"));
+    it("uint16: within 0.3 points of float", () => check("uint16"));
+    it("float16: within 0.3 points of float", () => check("float16"));
   });
 }
