@@ -8,7 +8,8 @@ import { tfjsCapabilities } from "./capabilities.js";
 /** A title is in the source as a string literal, or as the per-backend template it was made from. */
 function titleInSource(source: string, title: string): boolean {
   if (source.includes(`"${title}"`)) return true;
-  const template = title.replace(/\((cpu|wasm)\)$/, "(${backend})");
+  // The literal text `${backend}` as it appears inside the test file's template string.
+  const template = title.replace(/\((cpu|wasm)\)$/, `(${"$"}{backend})`);
   return template !== title && source.includes(`\`${template}\``);
 }
 
