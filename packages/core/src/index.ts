@@ -18,6 +18,17 @@ export {
 } from "./dtype/dtype.js";
 export { ZeropointError, type ZeropointErrorCode } from "./errors/zeropoint-error.js";
 export {
+  IR_OPS,
+  type IrAttribute,
+  type IrGraph,
+  type IrNode,
+  type IrOp,
+  type IrValue,
+  type IrWeight,
+  isChain,
+  validateIrGraph,
+} from "./ir/model-graph.js";
+export {
   type Conv2dFloat32Args,
   type Conv2dGeometry,
   type Conv2dInt8Args,

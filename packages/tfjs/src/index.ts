@@ -26,6 +26,7 @@ export {
   writeModelArtifacts,
 } from "./io/file-system-io.js";
 export { loadLayersModelChecked } from "./io/load-layers-model.js";
+export { type IrLayersModel, layersModelFromIr } from "./ir/layers-model-from-ir.js";
 export { convertQat, freezeObservers, prepareQat, type QatConfig } from "./qat/prepare-qat.js";
 export { QuantKernelLayer, type QuantKernelLayerArgs } from "./qat/quant-kernel-layer.js";
 export type { WeightStore, WeightValue } from "./static/fold-batch-norm.js";

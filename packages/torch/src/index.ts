@@ -33,6 +33,7 @@ export { getDefaultQatQConfigMapping, getDefaultQConfigMapping, QConfigMapping }
 export { convertFx, ObserverModule, prepareFx, prepareQatFx } from "./fx/quantize-fx.js";
 export { isLeafModule, symbolicTrace } from "./fx/symbolic-trace.js";
 export { readSafetensors } from "./io/safetensors.js";
+export { type IrModule, moduleFromIr } from "./ir/module-from-ir.js";
 export {
   AdaptiveAvgPool2d,
   AvgPool2d,

@@ -67,6 +67,28 @@ function pair(value: unknown, fallback: number): [number, number] {
   return [fallback, fallback];
 }
 
+/** Keras `Permute` (1-based `dims` over the non-batch axes) on integer data. */
+function permute(x: IntegerTensor, dims: readonly number[]): IntegerTensor {
+  const perm = [0, ...dims];
+  const shape = perm.map((p) => x.shape[p] as number);
+  const rank = shape.length;
+  const inStrides = new Array<number>(rank).fill(1);
+  for (let i = rank - 2; i >= 0; i--) inStrides[i] = (inStrides[i + 1] as number) * (x.shape[i + 1] as number);
+  const out = new Uint8Array(x.data.length);
+  const index = new Array<number>(rank).fill(0);
+  for (let o = 0; o < out.length; o++) {
+    let src = 0;
+    for (let d = 0; d < rank; d++) src += (index[d] as number) * (inStrides[perm[d] as number] as number);
+    out[o] = x.data[src] as number;
+    for (let d = rank - 1; d >= 0; d--) {
+      index[d] = (index[d] as number) + 1;
+      if ((index[d] as number) < (shape[d] as number)) break;
+      index[d] = 0;
+    }
+  }
+  return { data: out, shape };
+}
+
 /**
  * Runs a quantized tfjs model the way an int8 runtime would, from the exported parameter JSON and
  * the weights: uint8 activations, int8 kernels, int32 biases at `sx·sw`, core's `conv2dInt8` /
@@ -259,6 +281,8 @@ export class IntegerExecutor {
         return { data: x.data, shape: [x.shape[0] as number, ...((layer.config.target_shape as number[]) ?? [])] };
       case "Dropout":
         return x;
+      case "Permute":
+        return permute(x, layer.config.dims as number[]);
       case "Add":
         return this.add(layer, inputs);
       default:

@@ -22,6 +22,7 @@ export const SUPPORTED_LAYERS: ReadonlySet<string> = new Set([
   "Add",
   "Concatenate",
   "ZeroPadding2D",
+  "Permute",
 ]);
 
 /** Layers whose output keeps its input's quantization (same scale), as TFLite requires. */
@@ -31,6 +32,7 @@ export const PASS_THROUGH_LAYERS: ReadonlySet<string> = new Set([
   "Reshape",
   "Dropout",
   "ZeroPadding2D",
+  "Permute",
 ]);
 
 /** The graph and float weights of a LayersModel, copied (the model is not modified). */
