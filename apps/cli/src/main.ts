@@ -1,6 +1,7 @@
 import { parseArgs } from "node:util";
 import { CALIBRATION_METHODS, type CalibrationMethod } from "@zeropoint/core";
 import { modelKind } from "./adapters.js";
+import { runCompare } from "./commands/compare.js";
 import { runInspect } from "./commands/inspect.js";
 import { type QuantizeFlags, runQuantize } from "./commands/quantize.js";
 import { runQuantizeTfjs } from "./commands/tfjs.js";
@@ -13,6 +14,7 @@ usage:
   zeropoint quantize <model.onnx> -o <out.onnx> [options]
   zeropoint quantize <dir>/model.json -o <outdir> [options]     (TensorFlow.js, needs @zeropoint/tfjs)
   zeropoint inspect <model.onnx | model.json> [--json]
+  zeropoint compare <model.onnx> [--calib-data mnist:train] [--eval-data mnist] [--out report.html] [--json]
   zeropoint tune <model.onnx> -o <out.onnx> --calib-data <source> --eval-data <source> [options]
 
 quantize options:
@@ -121,6 +123,36 @@ export async function main(
       });
       if (positionals.length !== 1) throw new UsageError("inspect takes one model path");
       const report = await runInspect(positionals[0] as string, values.json === true, out);
+      if (values.json) out(JSON.stringify(report, null, 2));
+      return 0;
+    }
+    if (command === "compare") {
+      const { values, positionals } = parseArgs({
+        args: rest,
+        allowPositionals: true,
+        options: {
+          "calib-data": { type: "string" },
+          samples: { type: "string" },
+          "eval-data": { type: "string" },
+          "eval-samples": { type: "string" },
+          out: { type: "string" },
+          json: { type: "boolean" },
+        },
+      });
+      if (positionals.length !== 1) throw new UsageError("compare takes one ONNX model");
+      const report = await runCompare(
+        {
+          model: positionals[0] as string,
+          calibData: values["calib-data"] ?? "mnist:train",
+          samples: positiveInt("samples", values.samples, 256),
+          evalData: values["eval-data"] ?? "mnist",
+          evalSamples:
+            values["eval-samples"] === undefined ? undefined : positiveInt("eval-samples", values["eval-samples"], 1),
+          out: values.out,
+          json: values.json === true,
+        },
+        out,
+      );
       if (values.json) out(JSON.stringify(report, null, 2));
       return 0;
     }
