@@ -4,6 +4,8 @@ export default defineConfig({
   resolve: { conditions: ["@zeropoint/source"] },
   ssr: { resolve: { conditions: ["@zeropoint/source"] } },
   test: {
+    // Writes .test-results/meta.json (commit, turbo task hash): evidence for `zeropoint matrix`.
+    globalSetup: ["../../tooling/test-helpers/src/test-run-meta.ts"],
     projects: [
       {
         extends: true,

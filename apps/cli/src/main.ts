@@ -3,6 +3,7 @@ import { CALIBRATION_METHODS, type CalibrationMethod } from "@zeropoint/core";
 import { modelKind } from "./adapters.js";
 import { runCompare } from "./commands/compare.js";
 import { runInspect } from "./commands/inspect.js";
+import { runMatrix } from "./commands/matrix.js";
 import { type QuantizeFlags, runQuantize } from "./commands/quantize.js";
 import { runQuantizeTfjs } from "./commands/tfjs.js";
 import { parseDuration, runTune } from "./commands/tune.js";
@@ -14,6 +15,7 @@ usage:
   zeropoint quantize <model.onnx> -o <out.onnx> [options]
   zeropoint quantize <dir>/model.json -o <outdir> [options]     (TensorFlow.js, needs @zeropoint/tfjs)
   zeropoint inspect <model.onnx | model.json> [--json]
+  zeropoint matrix [--format md|json|html] [--results <repo>]
   zeropoint compare <model.onnx> [--calib-data mnist:train] [--eval-data mnist] [--out report.html] [--json]
   zeropoint tune <model.onnx> -o <out.onnx> --calib-data <source> --eval-data <source> [options]
 
@@ -124,6 +126,16 @@ export async function main(
       if (positionals.length !== 1) throw new UsageError("inspect takes one model path");
       const report = await runInspect(positionals[0] as string, values.json === true, out);
       if (values.json) out(JSON.stringify(report, null, 2));
+      return 0;
+    }
+    if (command === "matrix") {
+      const { values, positionals } = parseArgs({
+        args: rest,
+        allowPositionals: true,
+        options: { format: { type: "string" }, results: { type: "string" } },
+      });
+      if (positionals.length !== 0) throw new UsageError("matrix takes no positional arguments");
+      await runMatrix(oneOf("format", values.format, ["md", "json", "html"] as const, "md"), values.results, out);
       return 0;
     }
     if (command === "compare") {

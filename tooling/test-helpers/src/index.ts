@@ -80,5 +80,6 @@ export function seededRandom(seed: number): () => number {
   };
 }
 
+export { recordEvidence } from "./evidence.js";
 export { type MnistSplit, mnistSplit } from "./mnist.js";
 export { runReadmeExample } from "./readme-example.js";

@@ -53,6 +53,8 @@ export interface SupportMatrixRow {
   readonly test: string;
   readonly metric: string;
   readonly verified: boolean;
+  /** The evidence behind the status, when there is any (measured metric, commit, turbo task hash). */
+  readonly evidence?: CapabilityEvidence;
 }
 
 /**
@@ -100,6 +102,7 @@ export class SupportMatrix {
       test: c.verifiedBy.test,
       metric: c.verifiedBy.metric,
       verified: byId.get(c.id)?.status === "passed",
+      ...(byId.get(c.id) !== undefined ? { evidence: byId.get(c.id) as CapabilityEvidence } : {}),
     }));
   }
 
@@ -113,8 +116,10 @@ export class SupportMatrix {
     for (const r of rows) {
       const format = r.emulated ? `${r.format} (emulated)` : r.format;
       const status = r.verified ? "verified" : "unverified";
+      const measured = r.verified && r.evidence?.metric !== undefined ? r.evidence.metric : r.metric;
+      const at = r.verified && r.evidence?.commit !== undefined ? ` (commit ${r.evidence.commit.slice(0, 7)})` : "";
       lines.push(
-        `| ${r.approach} | ${r.dataRequirement} | ${r.framework} | ${format} | ${r.opTypes.join(", ")} | ${status} | ${r.test}: ${r.metric} |`,
+        `| ${r.approach} | ${r.dataRequirement} | ${r.framework} | ${format} | ${r.opTypes.join(", ")} | ${status} | ${r.test}: ${measured}${at} |`,
       );
     }
     if (rows.length === 0) lines.push("| — | — | — | — | — | no adapter registered | — |");

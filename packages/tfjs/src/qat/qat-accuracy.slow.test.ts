@@ -1,6 +1,6 @@
 import * as tf from "@tensorflow/tfjs-core";
 import type * as tfl from "@tensorflow/tfjs-layers";
-import { seededRandom } from "@zeropoint/test-helpers";
+import { recordEvidence, seededRandom } from "@zeropoint/test-helpers";
 import { beforeAll, describe, expect, it } from "vitest";
 import { mnistAccuracy, mnistImages } from "../../test-fixtures/mnist.js";
 import { calibrationBatches, loadBundledCnn } from "../../test-fixtures/models.js";
@@ -70,6 +70,10 @@ describe("QAT of the bundled tfjs CNN (wasm)", () => {
       `${bits}-bit weights: float ${floatAccuracy.toFixed(4)}, PTQ ${ptq.toFixed(4)}, QAT (1 epoch) ${qatAccuracy.toFixed(4)} (fake-quant model ${accuracyOf(qat).toFixed(4)}): ${(100 * recovered).toFixed(1)}% of the gap recovered`,
     );
     expect(recovered).toBeGreaterThanOrEqual(0.5);
+    recordEvidence(
+      "tfjs/qat/emulated-int8",
+      `${bits}-bit weights: PTQ ${ptq.toFixed(4)} -> one QAT epoch ${qatAccuracy.toFixed(4)} (float ${floatAccuracy.toFixed(4)}), ${(100 * recovered).toFixed(1)}% of the gap`,
+    );
     // The converted model has the same artifacts as static PTQ: the integer executor runs it.
     const kernel = converted.parameters.tensors["c1/kernel"];
     expect(kernel).toMatchObject({ qmin: -(2 ** (bits - 1) - 1), qmax: 2 ** (bits - 1) - 1 });

@@ -1,5 +1,6 @@
 import * as tf from "@tensorflow/tfjs-core";
 import * as tfl from "@tensorflow/tfjs-layers";
+import { recordEvidence } from "@zeropoint/test-helpers";
 import { beforeAll, describe, expect, it } from "vitest";
 import { mnistAccuracy, mnistImages } from "../../test-fixtures/mnist.js";
 import { calibrationBatches, loadBundledCnn, predictAll, top1 } from "../../test-fixtures/models.js";
@@ -48,6 +49,10 @@ describe("static PTQ (emulated int8) of the bundled tfjs CNN, wasm backend", () 
     const accuracy = mnistAccuracy((x) => quantized.model.predict(x) as tf.Tensor);
     console.log(`static PTQ (emulated) accuracy ${accuracy.toFixed(4)} vs float ${floatAccuracy.toFixed(4)}`);
     expect(accuracy).toBeGreaterThanOrEqual(floatAccuracy - 0.005);
+    recordEvidence(
+      "tfjs/static/emulated-int8",
+      `accuracy ${accuracy.toFixed(4)} vs float ${floatAccuracy.toFixed(4)} on 2,004 test images (tfjs 4.22, wasm)`,
+    );
   });
 
   it("every quantized weight channel has <= 255 distinct values", () => {
@@ -121,6 +126,10 @@ describe("static PTQ (emulated int8) of the bundled tfjs CNN, wasm backend", () 
     for (const [name, seen] of distinct) {
       expect(seen.size, `distinct values of ${name}`).toBeLessThanOrEqual(256);
     }
+    recordEvidence(
+      "tfjs/static/integer-executor",
+      `same top-1 as the fake-quantized model on ${sameTop1}/${test.count} images; activations within ±1 on ${((100 * within) / total).toFixed(3)}%`,
+    );
   });
 
   it("cpu gives the same fake-quantized top-1 as wasm on the first 256 test images", async () => {

@@ -1,0 +1,106 @@
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import type { Capability, CapabilityEvidence } from "@zeropoint/core";
+
+/** The parts of vitest's JSON report this reads. */
+interface VitestReport {
+  testResults: { name: string; assertionResults: { ancestorTitles: string[]; title: string; status: string }[] }[];
+}
+
+/** One package's last test run: its vitest report, meta and recorded measurements. */
+export interface TestRun {
+  readonly packageDir: string;
+  readonly report: VitestReport;
+  readonly commit: string | null;
+  readonly taskHash: string | null;
+  readonly measured: ReadonlyMap<string, string>;
+}
+
+/** Reads `<repo>/{packages,apps}/<pkg>/.test-results/` of every package that has one. */
+export function readTestRuns(repoRoot: string): TestRun[] {
+  const runs: TestRun[] = [];
+  for (const group of ["packages", "apps"]) {
+    const base = join(repoRoot, group);
+    if (!existsSync(base)) continue;
+    for (const pkg of readdirSync(base)) {
+      const dir = join(base, pkg, ".test-results");
+      const reportFile = join(dir, "vitest.json");
+      if (!existsSync(reportFile)) continue;
+      let report: VitestReport;
+      try {
+        report = JSON.parse(readFileSync(reportFile, "utf8")) as VitestReport;
+      } catch {
+        continue;
+      }
+      let meta: { commit?: string | null; taskHash?: string | null } = {};
+      try {
+        meta = JSON.parse(readFileSync(join(dir, "meta.json"), "utf8"));
+      } catch {
+        meta = {};
+      }
+      const measured = new Map<string, string>();
+      const evidenceDir = join(dir, "evidence");
+      if (existsSync(evidenceDir)) {
+        for (const f of readdirSync(evidenceDir)) {
+          try {
+            const e = JSON.parse(readFileSync(join(evidenceDir, f), "utf8")) as { id: string; measured: string };
+            measured.set(e.id, e.measured);
+          } catch {
+            // A broken evidence file is simply no evidence.
+          }
+        }
+      }
+      runs.push({
+        packageDir: `${group}/${pkg}`,
+        report,
+        commit: meta.commit ?? null,
+        taskHash: meta.taskHash ?? null,
+        measured,
+      });
+    }
+  }
+  return runs;
+}
+
+function pattern(title: string): RegExp {
+  // vitest's each-templates (%s, %i, %d, ...) stand for any one value.
+  const escaped = title.replace(/[.*+?^${}()|[\]\\]/g, "\\$&").replace(/%[sidfjo#%]/g, ".+?");
+  return new RegExp(`^${escaped}$`);
+}
+
+/**
+ * The evidence for one capability: every test in the last run matching its named test (file >
+ * suites > title, each-templates as wildcards) must have passed, and at least one must exist.
+ * A missing report, a missing test or a failure gives no `passed` evidence.
+ */
+export function evidenceFor(capability: Capability, runs: readonly TestRun[]): CapabilityEvidence | undefined {
+  const [file, ...titles] = capability.verifiedBy.test.split(" > ");
+  if (file === undefined || titles.length === 0) return undefined;
+  const patterns = titles.map(pattern);
+  for (const run of runs) {
+    if (!file.startsWith(`${run.packageDir}/`)) continue;
+    const matches: string[] = [];
+    for (const t of run.report.testResults) {
+      if (!t.name.replace(/\\/g, "/").endsWith(`/${file}`)) continue;
+      for (const a of t.assertionResults) {
+        const path = [...a.ancestorTitles, a.title];
+        if (path.length === patterns.length && path.every((p, i) => (patterns[i] as RegExp).test(p)))
+          matches.push(a.status);
+      }
+    }
+    if (matches.length === 0)
+      return { id: capability.id, status: "failed", metric: "verifying test not found in the last run" };
+    const passed = matches.every((s) => s === "passed");
+    const measured = run.measured.get(capability.id);
+    return {
+      id: capability.id,
+      status: passed ? "passed" : "failed",
+      metric: passed
+        ? (measured ?? capability.verifiedBy.metric)
+        : `${matches.filter((s) => s !== "passed").length} of ${matches.length} runs not passed`,
+      ...(run.commit !== null ? { commit: run.commit } : {}),
+      ...(run.taskHash !== null ? { taskHash: run.taskHash } : {}),
+    };
+  }
+  return undefined;
+}

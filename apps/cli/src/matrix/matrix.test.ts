@@ -1,0 +1,109 @@
+import { readFileSync } from "node:fs";
+import { resolve } from "node:path";
+import type { Capability } from "@zeropoint/core";
+import { REPO_ROOT } from "@zeropoint/test-helpers";
+import { describe, expect, it } from "vitest";
+import { installedCapabilities, runMatrix } from "../commands/matrix.js";
+import { evidenceFor, type TestRun } from "./evidence.js";
+
+const capability: Capability = {
+  id: "demo/static/x",
+  framework: "demo",
+  approach: "static",
+  format: "X",
+  opTypes: ["Conv"],
+  schemes: ["int8"],
+  verifiedBy: { test: "packages/demo/src/a.test.ts > suite %s > works", metric: "accuracy within 1 point" },
+};
+
+function run(results: { titles: string[]; status: string }[], measured = new Map<string, string>()): TestRun {
+  return {
+    packageDir: "packages/demo",
+    commit: "0123456789abcdef",
+    taskHash: "feedface",
+    measured,
+    report: {
+      testResults: [
+        {
+          name: "/somewhere/repo/packages/demo/src/a.test.ts",
+          assertionResults: results.map((r) => ({
+            ancestorTitles: r.titles.slice(0, -1),
+            title: r.titles.at(-1) as string,
+            status: r.status,
+          })),
+        },
+      ],
+    },
+  };
+}
+
+describe("support-matrix evidence from the last test run", () => {
+  it("a cell is verified when every instance of its named test passed, with commit, task hash and measurement", () => {
+    const e = evidenceFor(capability, [
+      run(
+        [
+          { titles: ["suite cnn", "works"], status: "passed" },
+          { titles: ["suite mlp", "works"], status: "passed" },
+        ],
+        new Map([["demo/static/x", "accuracy 0.97 (float 0.97)"]]),
+      ),
+    ]);
+    expect(e).toEqual({
+      id: "demo/static/x",
+      status: "passed",
+      metric: "accuracy 0.97 (float 0.97)",
+      commit: "0123456789abcdef",
+      taskHash: "feedface",
+    });
+  });
+
+  it("removing the verifying test turns the cell unverified", () => {
+    const e = evidenceFor(capability, [run([{ titles: ["suite cnn", "something else"], status: "passed" }])]);
+    expect(e?.status).toBe("failed");
+    expect(e?.metric).toBe("verifying test not found in the last run");
+  });
+
+  it("one failed instance, or no test results at all, is not verified", () => {
+    const failed = evidenceFor(capability, [
+      run([
+        { titles: ["suite cnn", "works"], status: "passed" },
+        { titles: ["suite mlp", "works"], status: "failed" },
+      ]),
+    ]);
+    expect(failed?.status).toBe("failed");
+    expect(evidenceFor(capability, [])).toBeUndefined();
+  });
+});
+
+/** A title is in the source as written, or as the each/per-backend template it came from. */
+function titleInSource(source: string, title: string): boolean {
+  if (source.includes(`"${title}"`) || source.includes(`\`${title}\``)) return true;
+  const template = title.replace(/\((cpu|wasm)\)$/, `(${"$"}{backend})`);
+  return template !== title && source.includes(`\`${template}\``);
+}
+
+describe("zeropoint matrix", () => {
+  it("every registered capability of every installed adapter names a test that exists", async () => {
+    const { capabilities, missing } = await installedCapabilities();
+    expect(missing).toEqual([]);
+    expect(new Set(capabilities.map((c) => c.framework))).toEqual(new Set(["onnx", "tfjs", "torch"]));
+    for (const c of capabilities) {
+      const [file, ...titles] = c.verifiedBy.test.split(" > ");
+      const source = readFileSync(resolve(REPO_ROOT, file as string), "utf8");
+      for (const title of titles) expect(titleInSource(source, title), `${c.id}: "${title}" in ${file}`).toBe(true);
+    }
+  });
+
+  it("--format md prints the matrix in the classic shape, one row per capability", async () => {
+    const lines: string[] = [];
+    const rows = await runMatrix("md", "/nonexistent-results-root", (l) => lines.push(l));
+    const text = lines.join("\n");
+    expect(text).toMatch(
+      /^\| approach \| data needed \| framework \| backend \/ format \| ops \| status \| evidence \|$/m,
+    );
+    for (const r of rows) expect(text).toContain(`| ${r.approach} | ${r.dataRequirement} | ${r.framework} |`);
+    // Without any test results nothing may claim to be verified.
+    expect(rows.every((r) => !r.verified)).toBe(true);
+    expect(text).toContain("every cell is unverified");
+  });
+});

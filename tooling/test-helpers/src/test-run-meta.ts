@@ -1,0 +1,29 @@
+import { execFileSync } from "node:child_process";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+
+/**
+ * vitest globalSetup: after the run, writes `.test-results/meta.json` in the package being tested
+ * (the commit, the turbo task hash when run through turbo, and the time), next to the JSON
+ * reporter's `vitest.json`. Both are turbo outputs of the test task; `zeropoint matrix` reads them
+ * as the evidence behind each support-matrix cell.
+ */
+export default function setup(): () => void {
+  return () => {
+    let commit: string | null = null;
+    try {
+      commit = execFileSync("git", ["rev-parse", "HEAD"], {
+        encoding: "utf8",
+        stdio: ["ignore", "pipe", "ignore"],
+      }).trim();
+    } catch {
+      commit = null;
+    }
+    const dir = join(process.cwd(), ".test-results");
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(
+      join(dir, "meta.json"),
+      `${JSON.stringify({ commit, taskHash: process.env.TURBO_HASH ?? null, finishedAt: new Date().toISOString() }, null, 2)}\n`,
+    );
+  };
+}
