@@ -14,7 +14,7 @@ const train = mnistSplit("train");
 const n = 512;
 const idx = Array.from({ length: n }, (_, k) => (k * 7) % train.count);
 const x = new Float32Array(n * 784);
-idx.forEach((i, k) => x.set(train.images.subarray(i * 784, (i + 1) * 784), k * 784));
+for (const [k, i] of idx.entries()) x.set(train.images.subarray(i * 784, (i + 1) * 784), k * 784);
 const y = tf.oneHot(
   tf.tensor1d(
     idx.map((i) => train.labels[i] as number),

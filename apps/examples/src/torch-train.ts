@@ -9,7 +9,7 @@ export function trainSteps(model: Module & { call(x: Tensor): Tensor }, steps: n
   for (let s = 0; s < steps; s++) {
     const idx = Array.from({ length: 32 }, (_, k) => ((s * 32 + k) * 7) % train.count);
     const x = new Float32Array(32 * 784);
-    idx.forEach((i, k) => x.set(train.images.subarray(i * 784, (i + 1) * 784), k * 784));
+    for (const [k, i] of idx.entries()) x.set(train.images.subarray(i * 784, (i + 1) * 784), k * 784);
     const loss = crossEntropy(
       model.call(new Tensor(x, [32, 1, 28, 28])),
       idx.map((i) => train.labels[i] as number),
