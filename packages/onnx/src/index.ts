@@ -18,6 +18,7 @@ export {
 } from "./calibration/calibration-source.js";
 export { onnxCapabilities, registerOnnxCapabilities } from "./capabilities.js";
 export { checkQuantizedModel, type ModelCheck } from "./check/model-check.js";
+export { irToOnnx } from "./ir/ir-to-onnx.js";
 export { onnxToIr } from "./ir/onnx-to-ir.js";
 export {
   encodeModel,
