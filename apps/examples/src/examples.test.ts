@@ -21,7 +21,9 @@ describe("examples of quantization (one per support-matrix cell)", () => {
       [
         "onnx-dynamic.ts",
         "onnx-static-qdq.ts",
-        "onnx-weight-only.ts",
+        "onnx-static-qoperator.ts",
+        "onnx-weight-only-int4.ts",
+        "onnx-weight-only-int8.ts",
         "tfjs-qat.ts",
         "tfjs-static.ts",
         "tfjs-weight-only.ts",

@@ -14,6 +14,7 @@ const ACCURACY =
 export const onnxCapabilities: readonly Capability[] = [
   {
     id: "onnx/static/qdq",
+    example: "apps/examples/src/onnx-static-qdq.ts",
     framework: "onnx",
     approach: "static",
     format: "QDQ",
@@ -26,6 +27,7 @@ export const onnxCapabilities: readonly Capability[] = [
   },
   {
     id: "onnx/static/qoperator",
+    example: "apps/examples/src/onnx-static-qoperator.ts",
     framework: "onnx",
     approach: "static",
     format: "QOperator",
@@ -38,6 +40,7 @@ export const onnxCapabilities: readonly Capability[] = [
   },
   {
     id: "onnx/dynamic/integer-ops",
+    example: "apps/examples/src/onnx-dynamic.ts",
     framework: "onnx",
     approach: "dynamic",
     format: "IntegerOps",
@@ -50,6 +53,7 @@ export const onnxCapabilities: readonly Capability[] = [
   },
   {
     id: "onnx/weight-only/int8",
+    example: "apps/examples/src/onnx-weight-only-int8.ts",
     framework: "onnx",
     approach: "weight-only",
     format: "int8 DequantizeLinear",
@@ -62,6 +66,7 @@ export const onnxCapabilities: readonly Capability[] = [
   },
   {
     id: "onnx/weight-only/int4",
+    example: "apps/examples/src/onnx-weight-only-int4.ts",
     framework: "onnx",
     approach: "weight-only",
     format: "int4 MatMulNBits",

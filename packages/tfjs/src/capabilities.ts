@@ -9,6 +9,7 @@ import { type Capability, getSupportMatrix } from "@zeropoint/core";
 export const tfjsCapabilities: readonly Capability[] = [
   {
     id: "tfjs/static/emulated-int8",
+    example: "apps/examples/src/tfjs-static.ts",
     framework: "tfjs",
     approach: "static",
     format: "LayersModel fake-quant",
@@ -34,6 +35,7 @@ export const tfjsCapabilities: readonly Capability[] = [
   },
   {
     id: "tfjs/static/integer-executor",
+    example: "apps/examples/src/tfjs-static.ts",
     framework: "tfjs",
     approach: "static",
     format: "integer executor (parameter JSON)",
@@ -47,6 +49,7 @@ export const tfjsCapabilities: readonly Capability[] = [
   },
   {
     id: "tfjs/weight-only/storage",
+    example: "apps/examples/src/tfjs-weight-only.ts",
     framework: "tfjs",
     approach: "weight-only",
     format: "storage (uint8/uint16/float16 manifest)",
@@ -59,6 +62,7 @@ export const tfjsCapabilities: readonly Capability[] = [
   },
   {
     id: "tfjs/qat/emulated-int8",
+    example: "apps/examples/src/tfjs-qat.ts",
     framework: "tfjs",
     approach: "qat",
     format: "LayersModel fake-quant",

@@ -7,6 +7,7 @@ import { type Capability, getSupportMatrix } from "@zeropoint/core";
 export const torchCapabilities: readonly Capability[] = [
   {
     id: "torch/static/eager",
+    example: "apps/examples/src/torch-eager-ptq.ts",
     framework: "torch",
     approach: "static",
     format: "eager",
@@ -19,6 +20,7 @@ export const torchCapabilities: readonly Capability[] = [
   },
   {
     id: "torch/static/fx",
+    example: "apps/examples/src/torch-fx-ptq.ts",
     framework: "torch",
     approach: "static",
     format: "FX",
@@ -31,6 +33,7 @@ export const torchCapabilities: readonly Capability[] = [
   },
   {
     id: "torch/dynamic/eager",
+    example: "apps/examples/src/torch-dynamic.ts",
     framework: "torch",
     approach: "dynamic",
     format: "eager",
@@ -43,6 +46,7 @@ export const torchCapabilities: readonly Capability[] = [
   },
   {
     id: "torch/qat/eager",
+    example: "apps/examples/src/torch-eager-qat.ts",
     framework: "torch",
     approach: "qat",
     format: "eager",
@@ -56,6 +60,7 @@ export const torchCapabilities: readonly Capability[] = [
   },
   {
     id: "torch/qat/fx",
+    example: "apps/examples/src/torch-fx-qat.ts",
     framework: "torch",
     approach: "qat",
     format: "FX",

@@ -90,6 +90,9 @@ export function evidenceFor(capability: Capability, runs: readonly TestRun[]): C
     }
     if (matches.length === 0)
       return { id: capability.id, status: "failed", metric: "verifying test not found in the last run" };
+    const example = capability.example === undefined ? "passed" : exampleStatus(capability.example, runs);
+    if (example !== "passed")
+      return { id: capability.id, status: "failed", metric: `example ${capability.example}: ${example}` };
     const passed = matches.every((s) => s === "passed");
     const measured = run.measured.get(capability.id);
     return {
@@ -103,4 +106,16 @@ export function evidenceFor(capability: Capability, runs: readonly TestRun[]): C
     };
   }
   return undefined;
+}
+
+/** The status of an example's run in apps/examples' last test run ("<file> runs and ..."). */
+function exampleStatus(example: string, runs: readonly TestRun[]): string {
+  const run = runs.find((r) => r.packageDir === "apps/examples");
+  if (run === undefined) return "no run of the examples";
+  const file = example.split("/").at(-1) as string;
+  const statuses = run.report.testResults.flatMap((t) =>
+    t.assertionResults.filter((a) => a.title.startsWith(`${file} runs`)).map((a) => a.status),
+  );
+  if (statuses.length === 0) return "not run";
+  return statuses.every((s) => s === "passed") ? "passed" : "failed";
 }

@@ -63,6 +63,28 @@ describe("support-matrix evidence from the last test run", () => {
     expect(e?.metric).toBe("verifying test not found in the last run");
   });
 
+  it("with an example, the cell also needs the example's run to have passed", () => {
+    const withExample = { ...capability, example: "apps/examples/src/demo-x.ts" };
+    const passing = run([{ titles: ["suite cnn", "works"], status: "passed" }]);
+    const examples = (status: string): TestRun => ({
+      ...passing,
+      packageDir: "apps/examples",
+      report: {
+        testResults: [
+          {
+            name: "/r/apps/examples/src/examples.test.ts",
+            assertionResults: [{ ancestorTitles: ["examples"], title: "demo-x.ts runs and prints", status }],
+          },
+        ],
+      },
+    });
+    expect(evidenceFor(withExample, [passing])?.metric).toBe(
+      "example apps/examples/src/demo-x.ts: no run of the examples",
+    );
+    expect(evidenceFor(withExample, [passing, examples("failed")])?.status).toBe("failed");
+    expect(evidenceFor(withExample, [passing, examples("passed")])?.status).toBe("passed");
+  });
+
   it("one failed instance, or no test results at all, is not verified", () => {
     const failed = evidenceFor(capability, [
       run([
@@ -91,6 +113,16 @@ describe("zeropoint matrix", () => {
       const [file, ...titles] = c.verifiedBy.test.split(" > ");
       const source = readFileSync(resolve(REPO_ROOT, file as string), "utf8");
       for (const title of titles) expect(titleInSource(source, title), `${c.id}: "${title}" in ${file}`).toBe(true);
+    }
+  });
+
+  it("every capability names an example that exists and that the examples test runs", async () => {
+    const { capabilities } = await installedCapabilities();
+    const examplesTest = readFileSync(resolve(REPO_ROOT, "apps/examples/src/examples.test.ts"), "utf8");
+    for (const c of capabilities) {
+      expect(c.example, c.id).toMatch(/^apps\/examples\/src\/[a-z0-9-]+\.ts$/);
+      readFileSync(resolve(REPO_ROOT, c.example as string), "utf8");
+      expect(examplesTest, c.id).toContain(`"${(c.example as string).split("/").at(-1)}"`);
     }
   });
 

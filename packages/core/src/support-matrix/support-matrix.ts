@@ -28,6 +28,11 @@ export interface Capability {
   readonly schemes: readonly string[];
   /** The test whose passing run proves the cell, and the metric it asserts. */
   readonly verifiedBy: { readonly test: string; readonly metric: string };
+  /**
+   * The runnable example of the cell (`apps/examples/src/<file>.ts`); when set, the cell is verified
+   * only if the example's own test run passed too.
+   */
+  readonly example?: string;
   readonly notes?: string;
 }
 

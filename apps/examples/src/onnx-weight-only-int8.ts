@@ -1,0 +1,14 @@
+// ONNX weight-only: int8 per-channel weights stored with DequantizeLinear, float compute.
+
+import { encodeModel, loadModel, quantizeWeightOnly } from "@zeropoint/onnx";
+import * as ort from "onnxruntime-node";
+import { accuracy, sharedPath } from "./data.js";
+
+const { model } = loadModel(sharedPath("models/mlp_fp32.onnx"));
+const { model: quantized } = await quantizeWeightOnly(model, { weightType: "int8", perChannel: true });
+const bytes = encodeModel(quantized);
+const session = await ort.InferenceSession.create(bytes);
+const run = async (x: Float32Array, n: number) =>
+  ((await session.run({ input: new ort.Tensor("float32", x, [n, 1, 28, 28]) })).logits as ort.Tensor)
+    .data as Float32Array;
+console.log(`onnx weight-only int8: ${bytes.byteLength} bytes, accuracy ${(await accuracy(run)).toFixed(4)}`);
