@@ -2,27 +2,13 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { main } from "./main.js";
+import { runCli } from "./test-support.js";
 
 const work = mkdtempSync(join(tmpdir(), "zeropoint-cli-"));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 const model = new URL("../assets/mnist-cnn.onnx", import.meta.url).pathname;
 
-async function run(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const lines: string[] = [];
-  const errors: string[] = [];
-  const write = process.stderr.write.bind(process.stderr);
-  process.stderr.write = ((chunk: string | Uint8Array) => {
-    errors.push(String(chunk));
-    return true;
-  }) as typeof process.stderr.write;
-  try {
-    const code = await main(args, (l) => lines.push(l));
-    return { code, out: lines.join("\n"), err: errors.join("") };
-  } finally {
-    process.stderr.write = write;
-  }
-}
+const run = runCli;
 
 function npy(shape: number[], values: Float32Array): Uint8Array {
   let header = `{'descr': '<f4', 'fortran_order': False, 'shape': (${shape.join(", ")}${shape.length === 1 ? "," : ""}), }`;

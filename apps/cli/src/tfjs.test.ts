@@ -2,7 +2,7 @@ import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, wri
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { main } from "./main.js";
+import { runCli } from "./test-support.js";
 
 const work = mkdtempSync(join(tmpdir(), "zeropoint-cli-tfjs-"));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
@@ -10,26 +10,19 @@ afterAll(() => rmSync(work, { recursive: true, force: true }));
 const modelDir = new URL("../../../packages/tfjs/test-fixtures/mnist-cnn", import.meta.url).pathname;
 const model = join(modelDir, "model.json");
 
-async function run(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const lines: string[] = [];
-  const errors: string[] = [];
-  const write = process.stderr.write.bind(process.stderr);
-  process.stderr.write = ((chunk: string | Uint8Array) => {
-    errors.push(String(chunk));
-    return true;
-  }) as typeof process.stderr.write;
-  try {
-    const code = await main(args, (l) => lines.push(l));
-    return { code, out: lines.join("\n"), err: errors.join("") };
-  } finally {
-    process.stderr.write = write;
-  }
-}
+const run = runCli;
 
 function copyModel(name: string): string {
   const dir = join(work, name);
   cpSync(modelDir, dir, { recursive: true });
   return dir;
+}
+
+/** A copy of the model whose ReLU layer r1 has a class tfjs does not know; returns its model.json. */
+function withUnknownClass(name: string): string {
+  const file = join(copyModel(name), "model.json");
+  writeFileSync(file, readFileSync(file, "utf8").replace(/"class_name":\s*"ReLU"/, '"class_name":"FancyReLU"'));
+  return file;
 }
 
 describe("zeropoint quantize <model.json> (tfjs)", () => {
@@ -128,22 +121,12 @@ describe("zeropoint quantize <model.json> (tfjs)", () => {
       ],
       [
         "unknown layer class",
-        () => {
-          const dir = copyModel("unknown-class");
-          const file = join(dir, "model.json");
-          writeFileSync(file, readFileSync(file, "utf8").replace(/"class_name":\s*"ReLU"/, '"class_name":"FancyReLU"'));
-          return ["quantize", file, "-o", join(work, "o3"), "--calib-data", "mnist:train"];
-        },
+        () => ["quantize", withUnknownClass("unknown-class"), "-o", join(work, "o3"), "--calib-data", "mnist:train"],
         /unsupported-op.*layer r1 has unknown class FancyReLU/,
       ],
       [
         "unknown layer class (weight-only still checks the model loads)",
-        () => {
-          const dir = copyModel("unknown-class-wo");
-          const file = join(dir, "model.json");
-          writeFileSync(file, readFileSync(file, "utf8").replace(/"class_name":\s*"ReLU"/, '"class_name":"FancyReLU"'));
-          return ["quantize", file, "-o", join(work, "o4"), "--approach", "weight-only"];
-        },
+        () => ["quantize", withUnknownClass("unknown-class-wo"), "-o", join(work, "o4"), "--approach", "weight-only"],
         /unsupported-op.*layer r1 has unknown class FancyReLU/,
       ],
       [

@@ -10,15 +10,15 @@ import * as tf from "@tensorflow/tfjs-core";
 import * as tfl from "@tensorflow/tfjs-layers";
 import { seededRandom } from "@zeropoint/test-helpers";
 import { fileSystem } from "../src/io/file-system-io.js";
-import { mnistAccuracy, mnistImages } from "../test-fixtures/mnist.js";
+import { mnistAccuracy } from "../test-fixtures/mnist.js";
 import { buildMnistCnn } from "../test-fixtures/mnist-cnn.js";
+import { shuffledTrainSet } from "../test-fixtures/shuffled-train.js";
 import { useBackend } from "../test-fixtures/tfjs-env.js";
 
 await useBackend("wasm");
 const model = buildMnistCnn(1);
 const optimizer = tf.train.adam(1e-3);
 model.compile({ optimizer, loss: (y, p) => tf.losses.softmaxCrossEntropy(y, p) });
-const train = mnistImages("train");
 const random = seededRandom(7);
 const schedule = [1e-3, 1e-3, 1e-3, 1e-3, 3e-4, 1e-4];
 const epochs = Number(process.env.EPOCHS ?? schedule.length);
@@ -27,19 +27,7 @@ for (let epoch = 0; epoch < epochs; epoch++) {
   (optimizer as unknown as { learningRate: number }).learningRate = schedule[
     Math.min(epoch, schedule.length - 1)
   ] as number;
-  const order = Array.from({ length: train.count }, (_, i) => i);
-  for (let i = order.length - 1; i > 0; i--) {
-    const j = Math.floor(random() * (i + 1));
-    [order[i], order[j]] = [order[j] as number, order[i] as number];
-  }
-  const xs = new Float32Array(train.count * 784);
-  const ys = new Int32Array(train.count);
-  for (const [k, i] of order.entries()) {
-    xs.set(train.x.subarray(i * 784, (i + 1) * 784), k * 784);
-    ys[k] = train.labels[i] as number;
-  }
-  const x = tf.tensor4d(xs, [train.count, 28, 28, 1]);
-  const y = tf.oneHot(tf.tensor1d(ys, "int32"), 10);
+  const { x, y } = shuffledTrainSet(random);
   const started = Date.now();
   const h = await model.fit(x, y, { batchSize: 32, epochs: 1, shuffle: false, verbose: 0 });
   x.dispose();

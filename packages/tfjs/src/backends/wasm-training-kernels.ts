@@ -122,42 +122,30 @@ function output(backend: WasmBackendLike, shape: number[], values: Float32Array)
   return out;
 }
 
-const conv2DBackpropFilter: tf.KernelFunc = ({ inputs, backend, attrs }) => {
-  const wasm = backend as unknown as WasmBackendLike;
-  const a = attrs as unknown as ConvAttrs;
-  requireNhwc(a, "Conv2DBackpropFilter");
-  const x = inputs.x as tf.TensorInfo;
-  const dy = inputs.dy as tf.TensorInfo;
-  const info = tf.backend_util.computeConv2DInfo(
-    x.shape as [number, number, number, number],
-    a.filterShape,
-    a.strides,
-    a.dilations ?? 1,
-    a.pad,
-    a.dimRoundingMode,
-    false,
-    "channelsLast",
-  );
-  return output(wasm, [...a.filterShape], filterGrad(float32(wasm, x), float32(wasm, dy), info, false));
-};
+/** dW of a (depthwise) convolution: x and dy read from wasm memory, dW written back to it. */
+function filterGradKernel(kernelName: string, depthwise: boolean): tf.KernelFunc {
+  return ({ inputs, backend, attrs }) => {
+    const wasm = backend as unknown as WasmBackendLike;
+    const a = attrs as unknown as ConvAttrs;
+    requireNhwc(a, kernelName);
+    const x = inputs.x as tf.TensorInfo;
+    const dy = inputs.dy as tf.TensorInfo;
+    const info = tf.backend_util.computeConv2DInfo(
+      x.shape as [number, number, number, number],
+      a.filterShape,
+      a.strides,
+      a.dilations ?? 1,
+      a.pad,
+      a.dimRoundingMode,
+      depthwise,
+      "channelsLast",
+    );
+    return output(wasm, [...a.filterShape], filterGrad(float32(wasm, x), float32(wasm, dy), info, depthwise));
+  };
+}
 
-const depthwiseBackpropFilter: tf.KernelFunc = ({ inputs, backend, attrs }) => {
-  const wasm = backend as unknown as WasmBackendLike;
-  const a = attrs as unknown as ConvAttrs;
-  requireNhwc(a, "DepthwiseConv2dNativeBackpropFilter");
-  const x = inputs.x as tf.TensorInfo;
-  const dy = inputs.dy as tf.TensorInfo;
-  const info = tf.backend_util.computeConv2DInfo(
-    x.shape as [number, number, number, number],
-    a.filterShape,
-    a.strides,
-    a.dilations ?? 1,
-    a.pad,
-    a.dimRoundingMode,
-    true,
-  );
-  return output(wasm, [...a.filterShape], filterGrad(float32(wasm, x), float32(wasm, dy), info, true));
-};
+const conv2DBackpropFilter = filterGradKernel("Conv2DBackpropFilter", false);
+const depthwiseBackpropFilter = filterGradKernel("DepthwiseConv2dNativeBackpropFilter", true);
 
 const depthwiseBackpropInput: tf.KernelFunc = ({ inputs, backend, attrs }) => {
   const wasm = backend as unknown as WasmBackendLike;

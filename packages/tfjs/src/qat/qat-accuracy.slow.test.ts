@@ -4,6 +4,7 @@ import { recordEvidence, seededRandom } from "@zeropoint/test-helpers";
 import { beforeAll, describe, expect, it } from "vitest";
 import { mnistAccuracy, mnistImages } from "../../test-fixtures/mnist.js";
 import { calibrationBatches, loadBundledCnn } from "../../test-fixtures/models.js";
+import { shuffledTrainSet } from "../../test-fixtures/shuffled-train.js";
 import { useBackend } from "../../test-fixtures/tfjs-env.js";
 import { IntegerExecutor } from "../integer/integer-executor.js";
 import { quantizeStatic } from "../static/quantize-static.js";
@@ -24,21 +25,7 @@ async function ptqAccuracy(model: tfl.LayersModel, weights: WeightQuantConfig): 
 async function qatOneEpoch(float: tfl.LayersModel, weights: WeightQuantConfig) {
   const qat = await prepareQat(float, { weights });
   qat.compile({ optimizer: tf.train.adam(1e-4), loss: (y, p) => tf.losses.softmaxCrossEntropy(y, p) });
-  const train = mnistImages("train");
-  const random = seededRandom(11);
-  const order = Array.from({ length: train.count }, (_, i) => i);
-  for (let i = order.length - 1; i > 0; i--) {
-    const j = Math.floor(random() * (i + 1));
-    [order[i], order[j]] = [order[j] as number, order[i] as number];
-  }
-  const xs = new Float32Array(train.count * 784);
-  const ys = new Int32Array(train.count);
-  for (const [k, i] of order.entries()) {
-    xs.set(train.x.subarray(i * 784, (i + 1) * 784), k * 784);
-    ys[k] = train.labels[i] as number;
-  }
-  const x = tf.tensor4d(xs, [train.count, 28, 28, 1]);
-  const y = tf.oneHot(tf.tensor1d(ys, "int32"), 10);
+  const { x, y } = shuffledTrainSet(seededRandom(11));
   await qat.fit(x, y, { batchSize: 32, epochs: 1, shuffle: false, verbose: 0 });
   tf.dispose([x, y]);
   return { qat, converted: await convertQat(qat) };

@@ -134,17 +134,9 @@ export class QuantKernelLayer extends tfl.layers.Layer {
       if (x.rank !== 2)
         throw new ZeropointError("unsupported-op", `layer ${this.name}: QAT Dense needs a rank-2 input`);
       y = tf.matMul(x as tf.Tensor2D, fq as tf.Tensor2D);
-    } else if (this.wrappedClass === "DepthwiseConv2D") {
-      y = tf.depthwiseConv2d(
-        x as tf.Tensor4D,
-        fq as tf.Tensor4D,
-        pair(this.wrappedConfig.strides, 1),
-        this.wrappedConfig.padding as "same" | "valid",
-        "NHWC",
-        pair(this.wrappedConfig.dilationRate, 1),
-      );
     } else {
-      y = tf.conv2d(
+      const conv = this.wrappedClass === "DepthwiseConv2D" ? tf.depthwiseConv2d : tf.conv2d;
+      y = conv(
         x as tf.Tensor4D,
         fq as tf.Tensor4D,
         pair(this.wrappedConfig.strides, 1),
