@@ -16,7 +16,7 @@ usage:
   zeropoint quantize <dir>/model.json -o <outdir> [options]     (TensorFlow.js, needs @zeropoint/tfjs)
   zeropoint inspect <model.onnx | model.json> [--json]
   zeropoint matrix [--format md|json|html] [--results <repo>]
-  zeropoint compare <model.onnx> [--calib-data mnist:train] [--eval-data mnist] [--out report.html] [--json]
+  zeropoint compare <model.onnx> [--calib-data mnist:train] [--eval-data mnist] [--recipe static-default|recipe.json] [--out report.html] [--json]
   zeropoint tune <model.onnx> -o <out.onnx> --calib-data <source> --eval-data <source> [options]
 
 quantize options:
@@ -148,6 +148,7 @@ export async function main(
           "eval-data": { type: "string" },
           "eval-samples": { type: "string" },
           out: { type: "string" },
+          recipe: { type: "string" },
           json: { type: "boolean" },
         },
       });
@@ -161,6 +162,7 @@ export async function main(
           evalSamples:
             values["eval-samples"] === undefined ? undefined : positiveInt("eval-samples", values["eval-samples"], 1),
           out: values.out,
+          recipe: values.recipe,
           json: values.json === true,
         },
         out,

@@ -1,6 +1,6 @@
-import { renameSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { basename, resolve } from "node:path";
-import { ZeropointError } from "@zeropoint/core";
+import { parseRecipe, type Recipe, ZeropointError } from "@zeropoint/core";
 import { modelKind } from "../adapters.js";
 import { type CompareReport, compareModel } from "../compare/compare.js";
 import { compareHtml, rowLabel } from "../compare/report-html.js";
@@ -16,7 +16,15 @@ export interface CompareFlags {
   readonly evalData: string;
   readonly evalSamples: number | undefined;
   readonly out: string | undefined;
+  readonly recipe: string | undefined;
   readonly json: boolean;
+}
+
+/** `--recipe`: a built-in name (`static-default`) or a recipe JSON file. */
+function loadRecipe(spec: string | undefined): Recipe | undefined {
+  if (spec === undefined || spec === "static-default") return undefined;
+  if (!existsSync(spec)) throw new UsageError(`--recipe ${spec}: not a built-in recipe (static-default) nor a file`);
+  return parseRecipe(readFileSync(spec, "utf8"), spec);
 }
 
 const pct = (v: number | undefined) => (v === undefined ? "-" : `${(v * 100).toFixed(2)}%`);
@@ -52,8 +60,10 @@ export async function runCompare(
     out(
       `zeropoint compare ${flags.model} — calibration: ${data.description}; evaluation: mnist ${split}, ${count} images`,
     );
+  const recipe = loadRecipe(flags.recipe);
   const report = await compareModel({
     model: flags.model,
+    ...(recipe !== undefined ? { recipe } : {}),
     calibration,
     evaluation: { images: mnist.images.subarray(0, count * 784), labels: mnist.labels.subarray(0, count), count },
     onStep: (s) => {
@@ -70,6 +80,9 @@ export async function runCompare(
   }
   const result = { ...report, html };
   if (quiet) return result;
+  out(
+    `static recipe ${report.recipe.name}: ${report.recipe.method} calibration, ${report.recipe.perChannel ? "per-channel" : "per-tensor"} int8 weights, uint8 activations`,
+  );
   if (report.irError !== undefined) out(report.irError);
   out(
     report.floatAgree

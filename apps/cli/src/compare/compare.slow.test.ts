@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { sharedPath } from "@zeropoint/test-helpers";
 import { chromium } from "playwright-core";
@@ -67,6 +67,33 @@ describe("zeropoint compare on the shared MNIST models", () => {
       expect(report.histograms).toHaveLength(layers);
     });
   }
+
+  it("--recipe applies one recipe file to every framework (per-tensor weights, histogram calibration)", async () => {
+    const file = join(results, "recipe-per-tensor.json");
+    writeFileSync(
+      file,
+      JSON.stringify({
+        format: "zeropoint-recipe",
+        version: 1,
+        name: "per-tensor-histogram",
+        approach: "static",
+        weight: { dtype: "int8", symmetric: true, granularity: "per-tensor" },
+        activation: { dtype: "uint8" },
+        calibration: { method: "histogram", samples: 256 },
+      }),
+    );
+    const report = await compare("mlp_fp32", ["--recipe", file, "--eval-samples", "512"]);
+    expect(report.recipe).toEqual({ name: "per-tensor-histogram", method: "histogram", perChannel: false });
+    const defaults = reports.get("mlp_fp32") as CompareReport;
+    const layer = report.layers[0] as string;
+    // Histogram calibration (PyTorch's HistogramObserver) clips the first layer's output range below min/max in every framework.
+    for (const label of ["onnx static QDQ", "torch static eager", "tfjs static fake-quant"]) {
+      const pick = (r: CompareReport) =>
+        r.rows.find((row) => `${row.framework} ${row.approach} ${row.format}` === label)?.layers?.[layer];
+      expect((pick(report)?.scale as number) < (pick(defaults)?.scale as number), label).toBe(true);
+    }
+    for (const r of report.rows) expect(r.unsupported).toBeUndefined();
+  });
 
   it("a model outside the IR: compare still runs ONNX and marks tfjs and torch not supported, naming the node and op", async () => {
     const report = await compare("transformer_fp32", ["--eval-samples", "256", "--samples", "64"]);

@@ -1,4 +1,13 @@
-import { createObserver, type IrGraph, type IrNode, sqnr, ZeropointError } from "@zeropoint/core";
+import {
+  type CalibrationMethod,
+  createObserver,
+  defaultRecipe,
+  type IrGraph,
+  type IrNode,
+  type Recipe,
+  sqnr,
+  ZeropointError,
+} from "@zeropoint/core";
 import { encodeModel } from "@zeropoint/onnx";
 import { floatBuilds, type Predict } from "./float-builds.js";
 
@@ -27,6 +36,8 @@ export interface CompareRow {
 /** The whole comparison. */
 export interface CompareReport {
   readonly model: string;
+  /** The shared static recipe: its name, calibration method and weight granularity. */
+  readonly recipe: { name: string; method: string; perChannel: boolean };
   readonly samples: { calibration: number; evaluation: number };
   readonly float: {
     framework: string;
@@ -51,6 +62,14 @@ export interface CompareOptions {
   /** Evaluation images and labels (labels optional: then only agreement and SQNR). */
   readonly evaluation: { images: Float32Array; labels?: Uint8Array; count: number };
   readonly onStep?: (label: string) => void;
+  /** The shared static recipe (default: core's `static-default`); its calibration method and weight granularity apply to every framework. */
+  readonly recipe?: Recipe;
+}
+
+/** What of the static recipe each framework applies on top of its native scheme. */
+interface SharedStatic {
+  readonly method: CalibrationMethod;
+  readonly perChannel: boolean;
 }
 
 const BATCH = 256;
@@ -122,6 +141,17 @@ function quantizedLayers(ir: IrGraph): { node: IrNode; outputNode: IrNode }[] {
  */
 export async function compareModel(options: CompareOptions): Promise<CompareReport> {
   const step = options.onStep ?? (() => {});
+  const recipe = options.recipe ?? defaultRecipe("static");
+  if (recipe.approach !== "static") {
+    throw new ZeropointError(
+      "invalid-recipe",
+      `compare's recipe sets the static approach; ${recipe.name ?? "this recipe"} is ${recipe.approach}`,
+    );
+  }
+  const shared: SharedStatic = {
+    method: recipe.calibration?.method ?? "minmax",
+    perChannel: (recipe.weight.granularity ?? "per-tensor") === "per-channel",
+  };
   const f = await floatBuilds(options.model);
   const per = f.sampleShape.reduce((a, b) => a * b, 1);
   const { images, labels, count } = options.evaluation;
@@ -200,9 +230,9 @@ export async function compareModel(options: CompareOptions): Promise<CompareRepo
     const started = performance.now();
     const { model: q, report } = await onnx.quantizeStatic(model, {
       format,
-      perChannel: true,
+      perChannel: shared.perChannel,
       calibrationData: batches,
-      calibrationMethod: "minmax",
+      calibrationMethod: shared.method,
       activationType: "uint8",
       weightType: "int8",
     });
@@ -259,7 +289,7 @@ export async function compareModel(options: CompareOptions): Promise<CompareRepo
     }
   } else {
     try {
-      await torchRows(f.ir, layers, calibration, f.sampleShape, measure, step);
+      await torchRows(f.ir, layers, calibration, f.sampleShape, measure, step, shared);
     } catch (e) {
       const reason = ZeropointError.isInstance(e) ? e.message : String(e);
       for (const [approach, format] of [
@@ -281,7 +311,7 @@ export async function compareModel(options: CompareOptions): Promise<CompareRepo
     unsupported("tfjs", "weight-only", "storage uint8", false, `not supported: ${f.irError}`);
   } else {
     try {
-      await tfjsRows(f.ir, layers, calibration, f.sampleShape, measure, step);
+      await tfjsRows(f.ir, layers, calibration, f.sampleShape, measure, step, shared);
     } catch (e) {
       const reason = ZeropointError.isInstance(e) ? e.message : String(e);
       for (const format of ["fake-quant", "integer executor", "storage uint8"]) {
@@ -301,6 +331,7 @@ export async function compareModel(options: CompareOptions): Promise<CompareRepo
   const histograms = f.ir === undefined ? [] : await activationHistograms(f.ir, layers, calibration, f.sampleShape);
   return {
     model: options.model,
+    recipe: { name: recipe.name ?? "custom", method: shared.method, perChannel: shared.perChannel },
     samples: { calibration: calibrationSamples, evaluation: count },
     float: floatRows,
     floatAgree,
@@ -323,14 +354,21 @@ async function torchRows(
   sampleShape: number[],
   measure: Measure,
   step: (s: string) => void,
+  shared: SharedStatic,
 ): Promise<void> {
   const torch = await import("@zeropoint/torch");
   const per = sampleShape.reduce((a, b) => a * b, 1);
-  // The shared static recipe on PyTorch's x86 defaults: min/max activations (x86 keeps reduce_range).
+  if (createObserver(shared.method).passes !== 1) {
+    throw new ZeropointError("unsupported-op", `torch observers calibrate in one pass; ${shared.method} needs two`);
+  }
+  // The shared static recipe on PyTorch's x86 defaults (x86 keeps reduce_range for activations).
   const qconfig = {
     engine: "x86" as const,
-    activation: () => createObserver("minmax", { dtype: "uint8", reduceRange: true }),
-    weight: () => createObserver("per-channel-minmax", { dtype: "int8", symmetric: true, axis: 0 }),
+    activation: () => createObserver(shared.method, { dtype: "uint8", reduceRange: true }),
+    weight: () =>
+      shared.perChannel
+        ? createObserver("per-channel-minmax", { dtype: "int8", symmetric: true, axis: 0 })
+        : createObserver("minmax", { dtype: "int8", symmetric: true }),
   };
   const fusions = (prefix: string, moduleOf: ReadonlyMap<string, string>) =>
     layers
@@ -477,6 +515,7 @@ async function tfjsRows(
   sampleShape: number[],
   measure: Measure,
   step: (s: string) => void,
+  shared: SharedStatic,
 ): Promise<void> {
   const tf = await import("@tensorflow/tfjs-core");
   const zp = await import("@zeropoint/tfjs");
@@ -496,8 +535,12 @@ async function tfjsRows(
     step("tfjs static (emulated)");
     const started = performance.now();
     const { model, layerOf } = zp.layersModelFromIr(ir);
-    // tfjs keeps TFMOT's scheme and honours the shared recipe's per-channel weights for Dense too.
-    const q = await zp.quantizeStatic(model, { calibration, observer: "minmax", weights: { perChannelDense: true } });
+    // tfjs keeps TFMOT's scheme and honours the shared recipe's weight granularity, Dense included.
+    const q = await zp.quantizeStatic(model, {
+      calibration,
+      observer: shared.method,
+      weights: { perChannelConv: shared.perChannel, perChannelDense: shared.perChannel },
+    });
     const seconds = (performance.now() - started) / 1000;
     const perLayer: Record<string, { scale: number; zeroPoint: number; weightSqnr?: number }> = {};
     for (const { node } of layers) {

@@ -185,7 +185,7 @@ export function compareHtml(report: CompareReport): string {
 <style>body{font-family:system-ui,sans-serif;margin:24px;color:#222}table{border-collapse:collapse;font-size:12px;margin-bottom:16px}td,th{border:1px solid #ccc;padding:2px 6px;text-align:right}td:first-child{text-align:left}.differs{background:#ffe0b2;font-weight:bold}.unsupported td{color:#999}.bad{color:#c00}</style></head>
 <body>
 <h1>zeropoint compare</h1>
-<p>${esc(report.model)} — calibration ${report.samples.calibration} samples, evaluation ${report.samples.evaluation} samples.</p>
+<p>${esc(report.model)} — calibration ${report.samples.calibration} samples, evaluation ${report.samples.evaluation} samples. Static recipe ${esc(report.recipe.name)}: ${esc(report.recipe.method)} calibration, ${report.recipe.perChannel ? "per-channel" : "per-tensor"} symmetric int8 weights, uint8 activations, applied on top of each framework's native scheme.</p>
 ${report.irError ? `<p class="bad">${esc(report.irError)}</p>` : ""}
 <h2>Float builds</h2>
 <p>${report.floatAgree ? "The float builds agree (max |logit difference| ≤ 1e-3)." : '<span class="bad">The float builds DISAGREE (max |logit difference| &gt; 1e-3): quantized rows are not comparable.</span>'}</p>
