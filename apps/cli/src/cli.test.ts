@@ -2,25 +2,13 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { runCli } from "./test-support.js";
+import { npy, runCli } from "./test-support.js";
 
 const work = mkdtempSync(join(tmpdir(), "zeropoint-cli-"));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 const model = new URL("../assets/mnist-cnn.onnx", import.meta.url).pathname;
 
 const run = runCli;
-
-function npy(shape: number[], values: Float32Array): Uint8Array {
-  let header = `{'descr': '<f4', 'fortran_order': False, 'shape': (${shape.join(", ")}${shape.length === 1 ? "," : ""}), }`;
-  while ((10 + header.length + 1) % 64 !== 0) header += " ";
-  header += "\n";
-  const out = new Uint8Array(10 + header.length + values.byteLength);
-  out.set([0x93, ...new TextEncoder().encode("NUMPY"), 1, 0], 0);
-  new DataView(out.buffer).setUint16(8, header.length, true);
-  out.set(new TextEncoder().encode(header), 10);
-  out.set(new Uint8Array(values.buffer), 10 + header.length);
-  return out;
-}
 
 describe("zeropoint quantize", () => {
   it("quantizes the bundled CNN with MNIST calibration and reports JSON", async () => {

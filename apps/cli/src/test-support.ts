@@ -16,3 +16,16 @@ export async function runCli(args: string[]): Promise<{ code: number; out: strin
     process.stderr.write = write;
   }
 }
+
+/** A little-endian float32 .npy file (format 1.0), for calibration-data tests. */
+export function npy(shape: number[], values: Float32Array): Uint8Array {
+  let header = `{'descr': '<f4', 'fortran_order': False, 'shape': (${shape.join(", ")}${shape.length === 1 ? "," : ""}), }`;
+  while ((10 + header.length + 1) % 64 !== 0) header += " ";
+  header += "\n";
+  const out = new Uint8Array(10 + header.length + values.byteLength);
+  out.set([0x93, ...new TextEncoder().encode("NUMPY"), 1, 0], 0);
+  new DataView(out.buffer).setUint16(8, header.length, true);
+  out.set(new TextEncoder().encode(header), 10);
+  out.set(new Uint8Array(values.buffer), 10 + header.length);
+  return out;
+}

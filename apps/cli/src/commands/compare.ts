@@ -1,5 +1,5 @@
 import { existsSync, readFileSync, renameSync, writeFileSync } from "node:fs";
-import { basename, resolve } from "node:path";
+import { basename, join, resolve } from "node:path";
 import { parseRecipe, type Recipe, ZeropointError } from "@zeropoint/core";
 import { modelKind } from "../adapters.js";
 import { type CompareReport, compareModel } from "../compare/compare.js";
@@ -36,12 +36,6 @@ export async function runCompare(
 ): Promise<CompareReport & { html: string }> {
   if (modelKind(flags.model) !== "onnx")
     throw new UsageError("compare takes an ONNX model (the frameworks are built from it)");
-  const split = flags.evalData === "mnist" ? "test" : flags.evalData.replace(/^mnist:/, "");
-  if (!flags.evalData.startsWith("mnist") || !["test", "test-even", "test-odd", "train"].includes(split)) {
-    throw new UsageError(`--eval-data supports mnist[:test|test-even|test-odd] (labelled data), got ${flags.evalData}`);
-  }
-  const mnist = loadMnist(split as "test");
-  const count = Math.min(flags.evalSamples ?? mnist.count, mnist.count);
   const onnx = await import("@zeropoint/onnx");
   const { model } = onnx.loadModel(flags.model);
   const graph = model.graph as NonNullable<typeof model.graph>;
@@ -49,6 +43,7 @@ export async function runCompare(
   const inputs = graph.input
     .filter((v) => !initializers.has(v.name))
     .map((v) => ({ name: v.name ?? "", dims: onnx.valueInfoDims(v) }));
+  const evaluation = await loadEvaluation(flags.evalData, inputs, flags.evalSamples);
   const data = loadCalibrationData(flags.calibData, inputs, { samples: flags.samples, batchSize: 32, inputShapes: {} });
   const calibration: Float32Array[] = [];
   for await (const batch of data.source() as AsyncIterable<Record<string, { data: Float32Array }>>) {
@@ -57,15 +52,13 @@ export async function runCompare(
   }
   const quiet = flags.json;
   if (!quiet)
-    out(
-      `zeropoint compare ${flags.model} — calibration: ${data.description}; evaluation: mnist ${split}, ${count} images`,
-    );
+    out(`zeropoint compare ${flags.model} — calibration: ${data.description}; evaluation: ${evaluation.description}`);
   const recipe = loadRecipe(flags.recipe);
   const report = await compareModel({
     model: flags.model,
     ...(recipe !== undefined ? { recipe } : {}),
     calibration,
-    evaluation: { images: mnist.images.subarray(0, count * 784), labels: mnist.labels.subarray(0, count), count },
+    evaluation,
     onStep: (s) => {
       if (!quiet) process.stderr.write(`  ${s}...\n`);
     },
@@ -136,20 +129,88 @@ export async function runCompare(
   const withLayers = report.rows.filter((r) => r.layers !== undefined && r.format !== "integer executor");
   if (report.layers.length > 0) {
     out("");
-    out("per-layer output scale / zero point:");
+    out(`per-layer output scale / zero point (* differs from ${withLayers[0] ? rowLabel(withLayers[0]) : "-"}):`);
     out(
       table(
         ["layer", ...withLayers.map(rowLabel)],
-        report.layers.map((l) => [
-          l,
-          ...withLayers.map((r) =>
-            r.layers?.[l] ? `${r.layers[l].scale.toPrecision(4)} / ${r.layers[l].zeroPoint}` : "-",
-          ),
-        ]),
+        report.layers.map((l) => {
+          const ref = withLayers[0]?.layers?.[l];
+          return [
+            l,
+            ...withLayers.map((r) => {
+              const q = r.layers?.[l];
+              if (q === undefined) return "-";
+              const differs =
+                ref !== undefined && (Math.abs(q.scale / ref.scale - 1) > 1e-3 || q.zeroPoint !== ref.zeroPoint);
+              return `${q.scale.toPrecision(4)} / ${q.zeroPoint}${differs ? " *" : ""}`;
+            }),
+          ];
+        }),
       ),
     );
   }
   out("");
   out(`report: ${html}`);
   return result;
+}
+
+/**
+ * `--eval-data`: `mnist[:test|test-even|test-odd]` (labelled), or a directory of `.npy` samples (as
+ * `--calib-data` reads them) with an optional `labels.json` (one integer per sample, in file order);
+ * without labels the comparison reports agreement and SQNR but no accuracy.
+ */
+async function loadEvaluation(
+  spec: string,
+  inputs: { name: string; dims: (number | string)[] }[],
+  limit: number | undefined,
+): Promise<{ images: Float32Array; labels?: Uint8Array; count: number; description: string }> {
+  if (spec.startsWith("mnist")) {
+    const split = spec === "mnist" ? "test" : spec.replace(/^mnist:/, "");
+    if (!["test", "test-even", "test-odd", "train"].includes(split))
+      throw new UsageError(`--eval-data ${spec}: unknown MNIST split`);
+    const mnist = loadMnist(split as "test");
+    const count = Math.min(limit ?? mnist.count, mnist.count);
+    return {
+      images: mnist.images.subarray(0, count * 784),
+      labels: mnist.labels.subarray(0, count),
+      count,
+      description: `mnist ${split}, ${count} images`,
+    };
+  }
+  const data = loadCalibrationData(spec, inputs, {
+    samples: limit ?? Number.POSITIVE_INFINITY,
+    batchSize: 256,
+    inputShapes: {},
+  });
+  const parts: Float32Array[] = [];
+  let count = 0;
+  for await (const batch of data.source() as AsyncIterable<Record<string, { data: Float32Array; dims: number[] }>>) {
+    const first = Object.values(batch)[0];
+    if (first === undefined) continue;
+    parts.push(Float32Array.from(first.data));
+    count += first.dims[0] as number;
+  }
+  if (count === 0) throw new ZeropointError("invalid-calibration-data", `--eval-data ${spec}: no samples`);
+  const images = new Float32Array(parts.reduce((a, p) => a + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    images.set(p, at);
+    at += p.length;
+  }
+  const labelsFile = join(spec, "labels.json");
+  if (!existsSync(labelsFile))
+    return { images, count, description: `${count} samples from ${spec} (no labels.json: no accuracy)` };
+  const raw = JSON.parse(readFileSync(labelsFile, "utf8")) as unknown;
+  if (!Array.isArray(raw) || raw.length < count || !raw.every((v) => Number.isInteger(v) && v >= 0 && v < 256)) {
+    throw new ZeropointError(
+      "invalid-calibration-data",
+      `${labelsFile}: expected an array of at least ${count} class indices`,
+    );
+  }
+  return {
+    images,
+    labels: Uint8Array.from(raw.slice(0, count) as number[]),
+    count,
+    description: `${count} labelled samples from ${spec}`,
+  };
 }

@@ -1,9 +1,10 @@
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { sharedPath } from "@zeropoint/test-helpers";
+import { mnistSplit, sharedPath } from "@zeropoint/test-helpers";
 import { chromium } from "playwright-core";
 import { describe, expect, it } from "vitest";
 import { main } from "../main.js";
+import { npy } from "../test-support.js";
 import type { CompareReport } from "./compare.js";
 
 const results = resolve(import.meta.dirname, "../../.test-results");
@@ -93,6 +94,22 @@ describe("zeropoint compare on the shared MNIST models", () => {
       expect((pick(report)?.scale as number) < (pick(defaults)?.scale as number), label).toBe(true);
     }
     for (const r of report.rows) expect(r.unsupported).toBeUndefined();
+  });
+
+  it("--eval-data <dir>: .npy samples with labels.json give the same accuracy as the same MNIST images", async () => {
+    const dir = join(results, "eval-dir");
+    mkdirSync(dir, { recursive: true });
+    const test = mnistSplit("test");
+    writeFileSync(join(dir, "batch.npy"), npy([300, 1, 28, 28], test.images.slice(0, 300 * 784)));
+    writeFileSync(join(dir, "labels.json"), JSON.stringify(Array.from(test.labels.subarray(0, 300))));
+    const fromDir = await compare("mlp_fp32", ["--eval-data", dir]);
+    const fromMnist = await compare("mlp_fp32", ["--eval-samples", "300"]);
+    expect(fromDir.samples.evaluation).toBe(300);
+    expect(fromDir.float.map((f) => f.accuracy)).toEqual(fromMnist.float.map((f) => f.accuracy));
+    expect(fromDir.rows.map((r) => r.accuracy)).toEqual(fromMnist.rows.map((r) => r.accuracy));
+    rmSync(join(dir, "labels.json"));
+    const unlabelled = await compare("mlp_fp32", ["--eval-data", dir]);
+    expect(unlabelled.rows.every((r) => r.accuracy === undefined && r.top1Agreement !== undefined)).toBe(true);
   });
 
   it("a model outside the IR: compare still runs ONNX and marks tfjs and torch not supported, naming the node and op", async () => {
