@@ -29,7 +29,7 @@ export {
   saveModel,
 } from "./model/model-io.js";
 export type { OnnxGraph, OnnxModel, OnnxNode, OnnxTensor } from "./model/onnx-schema.js";
-export { valueInfoDims } from "./model/tensor-data.js";
+export { readFloat32, readIntegers, tensorDims, valueInfoDims } from "./model/tensor-data.js";
 export { ensureOpset } from "./quantize/opset.js";
 export type { CommonQuantizeOptions } from "./quantize/options.js";
 export { DYNAMIC_OPS, type DynamicQuantizeOptions, quantizeDynamic } from "./quantize/quantize-dynamic.js";

@@ -238,11 +238,17 @@ export async function compareModel(options: CompareOptions): Promise<CompareRepo
     });
     const seconds = (performance.now() - started) / 1000;
     const bytes = encodeModel(q);
-    const perLayer: Record<string, { scale: number; zeroPoint: number }> = {};
+    const perLayer: Record<string, { scale: number; zeroPoint: number; weightSqnr?: number }> = {};
     for (const { node, outputNode } of layers) {
       let a = report.activations?.[outputNode.output];
       if (a?.sharedWith !== undefined) a = report.activations?.[a.sharedWith] ?? a;
-      if (a !== undefined) perLayer[node.name] = { scale: a.scale, zeroPoint: a.zeroPoint };
+      const weightSqnr = format === "qdq" ? qdqWeightSqnr(onnx, q, node) : undefined;
+      if (a !== undefined)
+        perLayer[node.name] = {
+          scale: a.scale,
+          zeroPoint: a.zeroPoint,
+          ...(weightSqnr !== undefined ? { weightSqnr } : {}),
+        };
     }
     await measure(
       {
@@ -663,4 +669,40 @@ async function activationHistograms(
       }
     return { layer: node.name, min, max, counts };
   });
+}
+
+/**
+ * Weight SQNR of one layer in a QDQ model: the DequantizeLinear feeding the layer's weight input,
+ * dequantized (per-tensor or along its axis) against the IR's float weight.
+ */
+function qdqWeightSqnr(
+  onnx: typeof import("@zeropoint/onnx"),
+  model: import("@zeropoint/onnx").OnnxModel,
+  node: IrNode,
+): number | undefined {
+  const graph = model.graph;
+  const reference = node.weights.weight;
+  if (graph === undefined || reference === undefined) return undefined;
+  const layer = graph.node.find((n) => n.name === node.name);
+  const dq = graph.node.find((n) => n.opType === "DequantizeLinear" && n.output[0] === layer?.input[1]);
+  if (dq === undefined) return undefined;
+  const init = (name: string | undefined) => graph.initializer.find((t) => t.name === name);
+  const q = init(dq.input[0]);
+  const scale = init(dq.input[1]);
+  if (q === undefined || scale === undefined) return undefined;
+  const ints = onnx.readIntegers(q);
+  const scales = onnx.readFloat32(scale);
+  const zps = dq.input[2] ? onnx.readIntegers(init(dq.input[2]) as import("@zeropoint/onnx").OnnxTensor) : [0];
+  if (ints.length !== reference.data.length) return undefined;
+  const dims = onnx.tensorDims(q);
+  const axisAttr = dq.attribute.find((a) => a.name === "axis")?.i;
+  const axis =
+    scales.length === 1 ? 0 : Number(axisAttr ?? 1) < 0 ? dims.length + Number(axisAttr) : Number(axisAttr ?? 1);
+  const stride = dims.slice(axis + 1).reduce((a, b) => a * b, 1);
+  const dequantized = new Float32Array(ints.length);
+  for (let i = 0; i < ints.length; i++) {
+    const c = scales.length === 1 ? 0 : Math.floor(i / stride) % (dims[axis] as number);
+    dequantized[i] = ((ints[i] as number) - (zps[c] ?? zps[0] ?? 0)) * (scales[c] as number);
+  }
+  return sqnr(reference.data, dequantized);
 }
