@@ -14,7 +14,8 @@ if (existsSync(runs)) {
   if (latest !== undefined) {
     const summary = JSON.parse(readFileSync(latest, "utf8"));
     console.log("\nTest duration per package:");
-    for (const task of summary.tasks ?? []) {
+    // The test task depends on ^typecheck (for its cache key); list the test tasks only.
+    for (const task of (summary.tasks ?? []).filter((t) => t.task === "test")) {
       const ms = (task.execution?.endTime ?? 0) - (task.execution?.startTime ?? 0);
       console.log(
         `  ${task.package.padEnd(28)} ${(ms / 1000).toFixed(1).padStart(7)} s  (exit ${task.execution?.exitCode})`,
