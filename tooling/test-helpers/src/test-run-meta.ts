@@ -1,14 +1,16 @@
 import { execFileSync } from "node:child_process";
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 
 /**
- * vitest globalSetup: after the run, writes `.test-results/meta.json` in the package being tested
+ * vitest globalSetup: clears the previous run's recorded evidence, and after the run writes `.test-results/meta.json` in the package being tested
  * (the commit, the turbo task hash when run through turbo, and the time), next to the JSON
  * reporter's `vitest.json`. Both are turbo outputs of the test task; `zeropoint matrix` reads them
  * as the evidence behind each support-matrix cell.
  */
 export default function setup(): () => void {
+  // Measurements recorded by this run only: a test that no longer records leaves nothing stale behind.
+  rmSync(join(process.cwd(), ".test-results", "evidence"), { recursive: true, force: true });
   return () => {
     let commit: string | null = null;
     try {

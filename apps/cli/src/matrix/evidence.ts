@@ -43,8 +43,14 @@ export function readTestRuns(repoRoot: string): TestRun[] {
       if (existsSync(evidenceDir)) {
         for (const f of readdirSync(evidenceDir)) {
           try {
-            const e = JSON.parse(readFileSync(join(evidenceDir, f), "utf8")) as { id: string; measured: string };
-            measured.set(e.id, e.measured);
+            const e = JSON.parse(readFileSync(join(evidenceDir, f), "utf8")) as {
+              id: string;
+              part?: string;
+              measured: string;
+            };
+            const text = e.part ? `${e.part}: ${e.measured}` : e.measured;
+            const before = measured.get(e.id);
+            measured.set(e.id, before === undefined ? text : [before, text].sort().join("; "));
           } catch {
             // A broken evidence file is simply no evidence.
           }

@@ -1,3 +1,4 @@
+import { recordEvidence } from "@zeropoint/test-helpers";
 import { describe, expect, it } from "vitest";
 import { accuracy, encodeModel, sharedModelBytes } from "../../test-fixtures/mnist-eval.js";
 import { loadModel } from "../model/model-io.js";
@@ -33,11 +34,17 @@ describe.each(["mlp", "transformer"])("weight-only quantization of %s_fp32.onnx"
     const float = await accuracy(floatBytes);
     const { model } = await quantizeWeightOnly(floatBytes, { weightType: "int8" });
     const bytes = encodeModel(model);
-    expect(Math.abs((await accuracy(bytes)) - float)).toBeLessThanOrEqual(0.005);
+    const acc = await accuracy(bytes);
+    expect(Math.abs(acc - float)).toBeLessThanOrEqual(0.005);
     const size = bytes.length / floatBytes.length;
     console.log(`${name} int8 weight-only: size ${size.toFixed(3)}x (floor ${sizeFloor(floatBytes, 8).toFixed(3)}x)`);
     expect(size).toBeLessThanOrEqual(Math.max(0.3, sizeFloor(floatBytes, 8) + 0.06));
     if (name === "mlp") expect(size).toBeLessThanOrEqual(0.3);
+    recordEvidence(
+      "onnx/weight-only/int8",
+      `accuracy ${acc.toFixed(4)} (float ${float.toFixed(4)}), ${size.toFixed(3)}x`,
+      name,
+    );
   });
   it("int4 block 32 (MatMulNBits): loads, runs, and is small", async () => {
     const float = await accuracy(floatBytes);
@@ -51,6 +58,11 @@ describe.each(["mlp", "transformer"])("weight-only quantization of %s_fp32.onnx"
     const size = bytes.length / floatBytes.length;
     expect(size).toBeLessThanOrEqual(Math.max(0.2, sizeFloor(floatBytes, 4) + 0.06));
     if (name === "mlp") expect(size).toBeLessThanOrEqual(0.2);
+    recordEvidence(
+      "onnx/weight-only/int4",
+      `loads and runs in onnxruntime-node 1.30; accuracy ${acc.toFixed(4)} (float ${float.toFixed(4)}), ${size.toFixed(3)}x`,
+      name,
+    );
   });
 });
 

@@ -1,4 +1,4 @@
-import { decodeF32, mnistSplit, readSharedJson } from "@zeropoint/test-helpers";
+import { decodeF32, mnistSplit, readSharedJson, recordEvidence } from "@zeropoint/test-helpers";
 import { describe, expect, it } from "vitest";
 import { fxCnn } from "../../test-fixtures/models.js";
 import { noGrad, Tensor } from "../autograd/tensor.js";
@@ -37,6 +37,7 @@ describe("FX post-training static quantization reproduces PyTorch's (x86 engine)
   const model = fxCnn();
   it("the converted graph has PyTorch's node sequence", () => {
     expect(sequence(model.printGraph())).toEqual(sequence(ref.graph));
+    recordEvidence("torch/static/fx", `PyTorch 2.11's converted node sequence (${sequence(ref.graph).length} nodes)`);
   });
   for (const name of ["c1", "c2", "l1", "l2"]) {
     it(`${name}: output scale within 1e-3 relative, zero point within ±1, weights equal`, () => {

@@ -1,3 +1,4 @@
+import { recordEvidence } from "@zeropoint/test-helpers";
 import { describe, expect, it } from "vitest";
 import { loadedCnn, mnistAccuracy, ptqCnn, qatCnn } from "../../test-fixtures/models.js";
 
@@ -15,6 +16,10 @@ describe("eager QAT of the shared CNN", () => {
     );
     expect(float - ptq).toBeGreaterThan(0.05);
     expect(recovered).toBeGreaterThanOrEqual(0.5);
+    recordEvidence(
+      "torch/qat/eager",
+      `2-bit weights: PTQ ${ptq.toFixed(4)} -> one QAT epoch ${qat.toFixed(4)} (float ${float.toFixed(4)}), ${(100 * recovered).toFixed(1)}% of the gap`,
+    );
   });
   it("8-bit weights: QAT ends at least at PTQ − 0.2 points", () => {
     const ptq = mnistAccuracy(ptqCnn());
