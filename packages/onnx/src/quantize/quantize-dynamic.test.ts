@@ -42,7 +42,7 @@ describe.each(["cnn", "mlp", "transformer"])("dynamic quantization of %s_fp32.on
     expect(INTEGER_OPS.reduce((s, op) => s + (counts.get(op) ?? 0), 0)).toBeGreaterThanOrEqual(quantizedCompute);
     recordEvidence(
       "onnx/dynamic/integer-ops",
-      `accuracy ${acc.toFixed(4)} (onnxruntime's quantizer ${(reference[name]?.dynamic as number).toFixed(4)}), runs in onnxruntime-node 1.30`,
+      `accuracy ${acc.toFixed(4)} (onnxruntime's quantizer ${Number(reference[name]?.dynamic).toFixed(4)}), runs in onnxruntime-node 1.30`,
       name,
     );
   });
