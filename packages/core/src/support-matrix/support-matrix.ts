@@ -122,7 +122,11 @@ export class SupportMatrix {
       const format = r.emulated ? `${r.format} (emulated)` : r.format;
       const status = r.verified ? "verified" : "unverified";
       const measured = r.verified && r.evidence?.metric !== undefined ? r.evidence.metric : r.metric;
-      const at = r.verified && r.evidence?.commit !== undefined ? ` (commit ${r.evidence.commit.slice(0, 7)})` : "";
+      const made = [
+        r.evidence?.commit !== undefined ? `commit ${r.evidence.commit.slice(0, 7)}` : undefined,
+        r.evidence?.taskHash !== undefined ? `turbo task ${r.evidence.taskHash}` : undefined,
+      ].filter((x) => x !== undefined);
+      const at = r.verified && made.length > 0 ? ` (${made.join(", ")})` : "";
       lines.push(
         `| ${r.approach} | ${r.dataRequirement} | ${r.framework} | ${format} | ${r.opTypes.join(", ")} | ${status} | ${r.test}: ${measured}${at} |`,
       );
