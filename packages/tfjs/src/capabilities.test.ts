@@ -1,17 +1,9 @@
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { SupportMatrix } from "@zeropoint/core";
-import { REPO_ROOT } from "@zeropoint/test-helpers";
+import { REPO_ROOT, titleInSource } from "@zeropoint/test-helpers";
 import { describe, expect, it } from "vitest";
 import { tfjsCapabilities } from "./capabilities.js";
-
-/** A title is in the source as a string literal, or as the per-backend template it was made from. */
-function titleInSource(source: string, title: string): boolean {
-  if (source.includes(`"${title}"`)) return true;
-  // The literal text `${backend}` as it appears inside the test file's template string.
-  const template = title.replace(/\((cpu|wasm)\)$/, `(${"$"}{backend})`);
-  return template !== title && source.includes(`\`${template}\``);
-}
 
 describe("registered capabilities", () => {
   it("every capability names a test that exists, by file, suite and title", () => {

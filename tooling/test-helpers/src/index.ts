@@ -83,3 +83,14 @@ export function seededRandom(seed: number): () => number {
 export { recordEvidence } from "./evidence.js";
 export { type MnistSplit, mnistSplit } from "./mnist.js";
 export { runReadmeExample } from "./readme-example.js";
+
+/**
+ * Whether a test title (as a support-matrix capability names it) is in a test file's source: as a
+ * string literal, or as the per-backend template literal it is made from (`(wasm)` ← `(${backend})`).
+ */
+export function titleInSource(source: string, title: string): boolean {
+  if (source.includes(`"${title}"`) || source.includes(`\`${title}\``)) return true;
+  // The literal text `${backend}` as it appears inside the test file's template string.
+  const template = title.replace(/\((cpu|wasm)\)$/, `(${"$"}{backend})`);
+  return template !== title && source.includes(`\`${template}\``);
+}

@@ -5,10 +5,14 @@ import { loadCalibrationData } from "../data/calibration-data.js";
 import { UsageError } from "../errors.js";
 import { ProgressBar } from "../progress.js";
 import { bytes, db, table } from "../report.js";
+import { top1 } from "../top1.js";
 
 type TfjsAdapter = typeof import("@zeropoint/tfjs");
 type Tf = typeof import("@tensorflow/tfjs-core");
 type Tfl = typeof import("@tensorflow/tfjs-layers");
+
+const TFJS_PACKAGES =
+  "@zeropoint/tfjs @tensorflow/tfjs-core @tensorflow/tfjs-layers @tensorflow/tfjs-converter @tensorflow/tfjs-backend-wasm";
 
 interface TfjsRuntime {
   readonly zp: TfjsAdapter;
@@ -23,21 +27,18 @@ interface TfjsRuntime {
  * machines where its install cannot download libtensorflow), else wasm, else cpu.
  */
 export async function loadTfjs(preferred?: string): Promise<TfjsRuntime> {
-  let zp: TfjsAdapter;
+  const zp = await importTfjsAdapter();
   let tf: Tf;
   let tfl: Tfl;
   let tfconv: typeof import("@tensorflow/tfjs-converter");
   try {
-    zp = await import("@zeropoint/tfjs");
     tf = await import("@tensorflow/tfjs-core");
     tfl = await import("@tensorflow/tfjs-layers");
     tfconv = await import("@tensorflow/tfjs-converter");
   } catch (cause) {
-    throw new ZeropointError(
-      "missing-dependency",
-      "TensorFlow.js models need the tfjs adapter: npm install @zeropoint/tfjs @tensorflow/tfjs-core @tensorflow/tfjs-layers @tensorflow/tfjs-converter @tensorflow/tfjs-backend-wasm",
-      { cause },
-    );
+    throw new ZeropointError("missing-dependency", `TensorFlow.js models need: npm install ${TFJS_PACKAGES}`, {
+      cause,
+    });
   }
   const candidates = preferred !== undefined ? [preferred] : ["tensorflow", "wasm", "cpu"];
   for (const name of candidates) {
@@ -67,6 +68,21 @@ export async function loadTfjs(preferred?: string): Promise<TfjsRuntime> {
     "missing-dependency",
     "no tfjs backend could be initialized (install @tensorflow/tfjs-backend-wasm)",
   );
+}
+
+/** `@zeropoint/tfjs`, or a clear `missing-dependency` error naming what to install. */
+async function importTfjsAdapter(): Promise<TfjsAdapter> {
+  try {
+    return await import("@zeropoint/tfjs");
+  } catch (cause) {
+    throw new ZeropointError(
+      "missing-dependency",
+      `TensorFlow.js models need the tfjs adapter: npm install ${TFJS_PACKAGES}`,
+      {
+        cause,
+      },
+    );
+  }
 }
 
 /** Flags of `zeropoint quantize` that apply to tfjs models. */
@@ -112,18 +128,6 @@ function writeJsonAtomic(path: string, value: unknown): void {
   const tmp = `${path}.tmp-${process.pid}`;
   writeFileSync(tmp, `${JSON.stringify(value, null, 2)}\n`);
   renameSync(tmp, path);
-}
-
-function top1(values: Float32Array | Int32Array | Uint8Array, classes: number): Int32Array {
-  const rows = values.length / classes;
-  const out = new Int32Array(rows);
-  for (let i = 0; i < rows; i++) {
-    let best = 0;
-    for (let c = 1; c < classes; c++)
-      if ((values[i * classes + c] as number) > (values[i * classes + best] as number)) best = c;
-    out[i] = best;
-  }
-  return out;
 }
 
 /** `zeropoint quantize <dir>/model.json -o <outdir>` for tfjs models. */
@@ -220,9 +224,8 @@ export async function runQuantizeTfjs(
             quantizedModel.predict(tf.tensor(x, shapeOf(x))) as import("@tensorflow/tfjs-core").Tensor
           ).dataSync() as Float32Array,
       );
-      const classes = a.length / (shapeOf(x)[0] as number);
-      const ta = top1(a, classes);
-      const tb = top1(b, classes);
+      const ta = top1(a, shapeOf(x)[0] as number);
+      const tb = top1(b, shapeOf(x)[0] as number);
       for (let i = 0; i < ta.length; i++) if (ta[i] === tb[i]) agree++;
       rows += ta.length;
       worst = Math.min(worst, sqnr(a, b));
@@ -302,14 +305,14 @@ export async function runQuantizeTfjs(
           quantized.model.predict(tf.tensor(x, shape)) as import("@tensorflow/tfjs-core").Tensor
         ).dataSync() as Float32Array,
     );
-    const classes = a.length / (shape[0] as number);
-    const ta = top1(a, classes);
-    const tb = top1(b, classes);
+    const batch = shape[0] as number;
+    const ta = top1(a, batch);
+    const tb = top1(b, batch);
     let tc: Int32Array | undefined;
     try {
       tc = top1(
         executor.run(x, shape).outputs.get(quantized.parameters.outputs[0] as string)?.data as Float32Array,
-        classes,
+        batch,
       );
     } catch (e) {
       if (!(ZeropointError.isInstance(e) && e.code === "unsupported-op")) throw e;
@@ -380,16 +383,7 @@ export async function runInspectTfjs(
   json: boolean,
   out: (line: string) => void,
 ): Promise<Record<string, unknown>> {
-  let zp: TfjsAdapter;
-  try {
-    zp = await import("@zeropoint/tfjs");
-  } catch (cause) {
-    throw new ZeropointError(
-      "missing-dependency",
-      "TensorFlow.js models need the tfjs adapter: npm install @zeropoint/tfjs",
-      { cause },
-    );
-  }
+  const zp = await importTfjsAdapter();
   const info = zp.inspectModel(zp.readModelArtifacts(path));
   const report = { path, ...info };
   if (json) return report;

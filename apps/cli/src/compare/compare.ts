@@ -9,6 +9,7 @@ import {
   ZeropointError,
 } from "@zeropoint/core";
 import { encodeModel } from "@zeropoint/onnx";
+import { top1 } from "../top1.js";
 import { floatBuilds, type Predict } from "./float-builds.js";
 
 /** One quantized build in the comparison. */
@@ -96,18 +97,6 @@ async function evaluate(
   return { logits: total, ms };
 }
 
-function argmax(logits: Float32Array, count: number): Int32Array {
-  const classes = logits.length / count;
-  const out = new Int32Array(count);
-  for (let i = 0; i < count; i++) {
-    let best = 0;
-    for (let c = 1; c < classes; c++)
-      if ((logits[i * classes + c] as number) > (logits[i * classes + best] as number)) best = c;
-    out[i] = best;
-  }
-  return out;
-}
-
 function accuracy(top: Int32Array, labels: Uint8Array | undefined): number | undefined {
   if (labels === undefined) return undefined;
   let ok = 0;
@@ -171,7 +160,7 @@ export async function compareModel(options: CompareOptions): Promise<CompareRepo
     floatRows.push({
       framework: b.framework,
       runtime: b.note ?? b.framework,
-      accuracy: accuracy(argmax(r.logits, count), labels) as number,
+      accuracy: accuracy(top1(r.logits, count), labels) as number,
     });
   }
   const reference = floatOut.get("onnx") as { logits: Float32Array };
@@ -185,7 +174,7 @@ export async function compareModel(options: CompareOptions): Promise<CompareRepo
     (row as { maxLogitDifference?: number }).maxLogitDifference = worst;
     if (worst > 1e-3) floatAgree = false;
   }
-  const floatTop = argmax(reference.logits, count);
+  const floatTop = top1(reference.logits, count);
 
   const rows: CompareRow[] = [];
   const measure = async (
@@ -193,7 +182,7 @@ export async function compareModel(options: CompareOptions): Promise<CompareRepo
     predict: Predict,
   ): Promise<void> => {
     const r = await evaluate(predict, images, count, per);
-    const top = argmax(r.logits, count);
+    const top = top1(r.logits, count);
     rows.push({
       ...base,
       accuracy: accuracy(top, labels) as number,

@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import type { Capability } from "@zeropoint/core";
-import { REPO_ROOT } from "@zeropoint/test-helpers";
+import { REPO_ROOT, titleInSource } from "@zeropoint/test-helpers";
 import { describe, expect, it } from "vitest";
 import { installedCapabilities, runMatrix } from "../commands/matrix.js";
 import { evidenceFor, type TestRun } from "./evidence.js";
@@ -96,13 +96,6 @@ describe("support-matrix evidence from the last test run", () => {
     expect(evidenceFor(capability, [])).toBeUndefined();
   });
 });
-
-/** A title is in the source as written, or as the each/per-backend template it came from. */
-function titleInSource(source: string, title: string): boolean {
-  if (source.includes(`"${title}"`) || source.includes(`\`${title}\``)) return true;
-  const template = title.replace(/\((cpu|wasm)\)$/, `(${"$"}{backend})`);
-  return template !== title && source.includes(`\`${template}\``);
-}
 
 describe("zeropoint matrix", () => {
   it("every registered capability of every installed adapter names a test that exists", async () => {
