@@ -145,3 +145,18 @@ export {
   type TuningHistory,
   tune,
 } from "./tuning/tuner.js";
+export {
+  type CpuFeatures,
+  INT16_MAX,
+  INTEGER_KERNELS,
+  type IntegerKernel,
+  type IntegerKernelInfo,
+  integerKernelFromFeatures,
+  kernelForTargetCpu,
+  maxU8S8PairSum,
+  NON_SATURATING_WEIGHT_RANGE,
+  parseCpuinfo,
+  parseTargetCpu,
+  TARGET_CPUS,
+  type TargetCpu,
+} from "./target/integer-kernels.js";

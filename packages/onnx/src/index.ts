@@ -37,6 +37,15 @@ export { type QuantizeReport, quantizeStatic, type StaticQuantizeOptions } from 
 export { quantizeWeightOnly, type WeightOnlyOptions } from "./quantize/quantize-weight-only.js";
 export { type ActivationParams, decideRoles, type PlannedNode, type RoleDecision } from "./quantize/static-plan.js";
 export {
+  type CpuTarget,
+  decideKernel,
+  describeCpuTarget,
+  probeU8S8Saturation,
+  readCpuFeatures,
+  resolveCpuTarget,
+} from "./target/cpu-target.js";
+export { applyTargetCpu, type TargetDecision } from "./target/saturation-policy.js";
+export {
   createOnnxTuningAdapter,
   type EvaluationData,
   type LatencyProfileOptions,

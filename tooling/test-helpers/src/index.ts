@@ -66,6 +66,14 @@ export function relativeDifference(a: number, b: number): number {
   return b === 0 ? Math.abs(a) : Math.abs(a - b) / Math.abs(b);
 }
 
+export {
+  type MlasArithmetic,
+  probeMlasArithmetic,
+  type ReferenceConvArgs,
+  type ReferenceMatMulArgs,
+  referenceMatMulInteger,
+  referenceQLinearConvAccumulators,
+} from "./mlas-reference.js";
 export { encodeOnnxModel, type OnnxTestNode, type OnnxTestValue } from "./onnx-model.js";
 
 /** Deterministic PRNG (mulberry32) for reproducible random tests. */
@@ -80,6 +88,7 @@ export function seededRandom(seed: number): () => number {
   };
 }
 
+export { EMULATED_CPU, runOnEmulatedCpu } from "./emulated-cpu.js";
 export { recordEvidence } from "./evidence.js";
 export { type MnistSplit, mnistSplit } from "./mnist.js";
 export { runReadmeExample } from "./readme-example.js";

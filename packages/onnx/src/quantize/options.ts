@@ -1,5 +1,6 @@
 import {
   type CalibrationMethod,
+  type TargetCpu,
   defaultRecipe,
   parseRecipe,
   type QuantDtype,
@@ -14,8 +15,18 @@ export interface CommonQuantizeOptions {
   readonly perChannel?: boolean;
   /** `int8` (default) or `uint8`. */
   readonly weightType?: "int8" | "uint8";
-  /** 7-bit weights (onnxruntime's reduce_range) for CPUs without VNNI. */
+  /**
+   * 7-bit weights (onnxruntime's reduce_range). Left undefined, the target CPU decides: on with a
+   * kernel that saturates uint8 × int8 pair sums, off elsewhere; `false` keeps full-range weights
+   * even there.
+   */
   readonly reduceRange?: boolean;
+  /**
+   * The CPU the model will run on: `auto` (default) detects this machine (feature flags confirmed by
+   * an onnxruntime probe); `avx2`/`avx512` are x86 without VNNI (saturating U8S8), `vnni`, `arm64`
+   * and `wasm` are exact. A model made on a VNNI build box for AVX2 laptops passes `avx2`.
+   */
+  readonly targetCpu?: TargetCpu;
   /** Symmetric weights; default true for signed weight types. */
   readonly symmetricWeights?: boolean;
   /** Only these op types are quantized. */

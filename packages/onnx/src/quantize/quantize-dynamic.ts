@@ -4,6 +4,7 @@ import { preprocessGraph, pruneUnusedInitializers } from "../graph/preprocess.js
 import { loadModel, structuredCloneModel } from "../model/model-io.js";
 import type { OnnxGraph, OnnxModel, OnnxNode, OnnxTensor } from "../model/onnx-schema.js";
 import { makeInt64Tensor, makeTensor, readFloat32, tensorDims } from "../model/tensor-data.js";
+import { applyTargetCpu } from "../target/saturation-policy.js";
 import { ensureOpset } from "./opset.js";
 import { type CommonQuantizeOptions, type NodeSelection, recipeFromOptions, selectionReason } from "./options.js";
 import type { QuantizeReport } from "./quantize-static.js";
@@ -33,7 +34,7 @@ export async function quantizeDynamic(
 ): Promise<{ model: OnnxModel; report: QuantizeReport }> {
   const source =
     typeof input === "object" && !(input instanceof Uint8Array) ? structuredCloneModel(input) : loadModel(input).model;
-  const recipe = recipeFromOptions("dynamic", options);
+  const { recipe, decision } = await applyTargetCpu(recipeFromOptions("dynamic", options), options);
   const model = ensureOpset(source, 11);
   const graph = model.graph as OnnxGraph;
   preprocessGraph(graph);
@@ -97,7 +98,13 @@ export async function quantizeDynamic(
     const scheme = resolveSettings(recipe, { opType: op, node: node.name ?? "" }).weight;
     if (op === "Gather") {
       const table = index.initializers.get(node.input[0] as string) as OnnxTensor;
-      const w = quantizeWeightTensor(table, { ...scheme, granularity: "per-tensor" }, undefined);
+      // A lookup table never reaches the U8S8 GEMM: no reduced range on the target's behalf.
+      const tableScheme = { ...scheme, granularity: "per-tensor" as const };
+      const w = quantizeWeightTensor(
+        table,
+        decision.automatic ? { ...tableScheme, reduceRange: false } : tableScheme,
+        undefined,
+      );
       const stored = storeWeight(node.input[0] as string, w);
       const gathered = index.uniqueName(`${node.output[0]}_quantized`);
       out.push({ ...node, input: [stored.values, ...node.input.slice(1)], output: [gathered] });
@@ -205,6 +212,8 @@ export async function quantizeDynamic(
       ...scheme,
       dtype,
       symmetric: perChannel ? true : (scheme.symmetric ?? dtype === "int8"),
+      // uint8 × uint8 is exact on every kernel: keep the full range the target policy would trim.
+      ...(decision.automatic && dtype === "uint8" ? { reduceRange: false } : {}),
     };
     const w = quantizeWeightTensor(weight, convScheme, perChannel ? 0 : undefined);
     const channels = tensorDims(weight)[0] as number;
@@ -252,7 +261,10 @@ export async function quantizeDynamic(
 
   graph.node = out;
   pruneUnusedInitializers(graph);
-  return { model, report: { approach: "dynamic", format: "IntegerOps", quantizedNodes, floatNodes } };
+  return {
+    model,
+    report: { approach: "dynamic", format: "IntegerOps", quantizedNodes, floatNodes, target: decision },
+  };
 }
 
 function skipReason(

@@ -5,6 +5,7 @@ import type { CalibrationSource } from "../calibration/calibration-source.js";
 import { preprocessGraph } from "../graph/preprocess.js";
 import { loadModel, opsetVersion, structuredCloneModel } from "../model/model-io.js";
 import type { OnnxModel } from "../model/onnx-schema.js";
+import { applyTargetCpu, type TargetDecision } from "../target/saturation-policy.js";
 import { ensureOpset } from "./opset.js";
 import { type CommonQuantizeOptions, recipeFromOptions } from "./options.js";
 import { emitQdq } from "./qdq-emitter.js";
@@ -45,6 +46,8 @@ export interface QuantizeReport {
   readonly floatNodes: { name: string; opType: string; reason: string }[];
   readonly activations?: Record<string, ActivationParams>;
   readonly calibrationSamples?: number;
+  /** The integer kernel of the target CPU and what the quantizer did about it (static and dynamic). */
+  readonly target?: TargetDecision;
 }
 
 /**
@@ -66,7 +69,7 @@ export async function quantizeStatic(
   const format = options.format ?? "qdq";
   if (format !== "qdq" && format !== "qoperator")
     throw new ZeropointError("invalid-argument", `unknown format ${String(format)}`);
-  const recipe = recipeFromOptions("static", options);
+  const { recipe, decision } = await applyTargetCpu(recipeFromOptions("static", options), options);
   const activation = recipe.activation ?? { dtype: "uint8" };
   // onnxruntime's check_static_quant_arguments: int8 activations with uint8 weights have no kernels.
   if (activation.dtype === "int8" && recipe.weight.dtype === "uint8") {
@@ -121,6 +124,7 @@ export async function quantizeStatic(
         .map((n) => ({ name: n.node.name ?? "", opType: n.node.opType ?? "", reason: n.reason ?? "" })),
       activations: Object.fromEntries(plan.params),
       calibrationSamples: plan.samples,
+      target: decision,
     },
   };
 }
