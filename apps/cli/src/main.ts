@@ -1,7 +1,8 @@
 import { parseArgs } from "node:util";
-import { CALIBRATION_METHODS, type CalibrationMethod } from "@zeropoint/core";
+import { CALIBRATION_METHODS, type CalibrationMethod, TARGET_CPUS, type TargetCpu } from "@zeropoint/core";
 import { modelKind } from "./adapters.js";
 import { runCompare } from "./commands/compare.js";
+import { runDoctor } from "./commands/doctor.js";
 import { runInspect } from "./commands/inspect.js";
 import { runMatrix } from "./commands/matrix.js";
 import { type QuantizeFlags, runQuantize } from "./commands/quantize.js";
@@ -18,6 +19,7 @@ usage:
   zeropoint matrix [--format md|json|html] [--results <repo>]
   zeropoint compare <model.onnx> [--calib-data mnist:train] [--eval-data mnist] [--recipe static-default|recipe.json] [--out report.html] [--json]
   zeropoint tune <model.onnx> -o <out.onnx> --calib-data <source> --eval-data <source> [options]
+  zeropoint doctor [--json]                                     this machine's integer kernel (onnxruntime)
 
 quantize options:
   --approach static|dynamic|weight-only   default static
@@ -36,7 +38,9 @@ quantize options:
   --exclude-nodes a,b                     keep these nodes float
   --op-types Conv,MatMul                  only quantize these op types
   --plan plan.json                        a zeropoint recipe/plan with per-node overrides
-  --reduce-range                          7-bit weights
+  --reduce-range, --no-reduce-range       7-bit weights; default: on where uint8 x int8 saturates (x86 without VNNI)
+  --target-cpu auto|avx2|avx512|vnni|arm64|wasm   the CPU the model is for, default auto (this machine)
+  --no-check-latency                      skip timing the output against the float model
   --symmetric-activations                 symmetric activations (disables Relu folding)
   --block-size N                          int4 block size, default 32
   --int4-format matmul-nbits|dequantize-linear   int4 storage, default matmul-nbits (dequantize-linear: opset 21, also Conv)
@@ -60,8 +64,10 @@ tune options:
   --strategy basic|sensitivity            default basic
   --max-trials N, --timeout 10m           search budget (default 100 trials, no timeout)
   --history tune.jsonl                    record trials; a rerun with the same file resumes
-  --latency-profile p.json                recorded latency profile (default: measure here)
+  --latency-profile p.json                seed the per-node search with a profile recorded on this CPU and onnxruntime
+  --latency-budget 60s                    time spent timing the format candidates live (default 60s)
   --report out.html                       sensitivity chart (default <out>.sensitivity.html)
+  --target-cpu auto|avx2|avx512|vnni|arm64|wasm   as for quantize
 `;
 
 function list(v: string | undefined): string[] | undefined {
@@ -102,6 +108,11 @@ function oneOf<T extends string>(name: string, v: string | undefined, allowed: r
   return v as T;
 }
 
+function reduceRangeFlag(on: boolean | undefined, off: boolean | undefined): boolean | undefined {
+  if (on === true && off === true) throw new UsageError("--reduce-range and --no-reduce-range contradict each other");
+  return on === true ? true : off === true ? false : undefined;
+}
+
 /** Entry point: returns the process exit code. Errors print one line on stderr. */
 export async function main(
   argv: string[],
@@ -125,6 +136,17 @@ export async function main(
       });
       if (positionals.length !== 1) throw new UsageError("inspect takes one model path");
       const report = await runInspect(positionals[0] as string, values.json === true, out);
+      if (values.json) out(JSON.stringify(report, null, 2));
+      return 0;
+    }
+    if (command === "doctor") {
+      const { values, positionals } = parseArgs({
+        args: rest,
+        allowPositionals: true,
+        options: { json: { type: "boolean" } },
+      });
+      if (positionals.length !== 0) throw new UsageError("doctor takes no positional arguments");
+      const report = await runDoctor(values.json === true, out);
       if (values.json) out(JSON.stringify(report, null, 2));
       return 0;
     }
@@ -186,8 +208,10 @@ export async function main(
           timeout: { type: "string" },
           history: { type: "string" },
           "latency-profile": { type: "string" },
+          "latency-budget": { type: "string" },
           samples: { type: "string" },
           report: { type: "string" },
+          "target-cpu": { type: "string" },
           json: { type: "boolean" },
         },
       });
@@ -209,8 +233,10 @@ export async function main(
           timeoutMs: values.timeout === undefined ? Number.POSITIVE_INFINITY : parseDuration(values.timeout),
           history: values.history,
           latencyProfile: values["latency-profile"],
+          latencyBudgetMs: values["latency-budget"] === undefined ? 60_000 : parseDuration(values["latency-budget"]),
           samples: positiveInt("samples", values.samples, 256),
           report: values.report,
+          targetCpu: oneOf<TargetCpu>("target-cpu", values["target-cpu"], TARGET_CPUS, "auto"),
           json: values.json === true,
         },
         out,
@@ -238,6 +264,9 @@ export async function main(
           "op-types": { type: "string" },
           plan: { type: "string" },
           "reduce-range": { type: "boolean" },
+          "no-reduce-range": { type: "boolean" },
+          "target-cpu": { type: "string" },
+          "no-check-latency": { type: "boolean" },
           "symmetric-activations": { type: "boolean" },
           "block-size": { type: "string" },
           "int4-format": { type: "string" },
@@ -316,7 +345,9 @@ export async function main(
         opTypes: list(values["op-types"]),
         plan: values.plan,
         inputShapes,
-        reduceRange: values["reduce-range"] === true,
+        reduceRange: reduceRangeFlag(values["reduce-range"], values["no-reduce-range"]),
+        targetCpu: oneOf<TargetCpu>("target-cpu", values["target-cpu"], TARGET_CPUS, "auto"),
+        checkLatency: values["no-check-latency"] !== true,
         symmetricActivations: values["symmetric-activations"] === true,
         blockSize: positiveInt("block-size", values["block-size"], 32),
         int4Format: oneOf(

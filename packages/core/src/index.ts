@@ -131,20 +131,6 @@ export {
   SupportMatrix,
   type SupportMatrixRow,
 } from "./support-matrix/support-matrix.js";
-export { type AccuracyCriterion, describeCriterion, metricThreshold, parseCriterion } from "./tuning/criterion.js";
-export { additiveLatencyModel, type LatencyModel, type LatencyProfile, planKey } from "./tuning/latency-model.js";
-export {
-  type HistoryEntry,
-  type NodeSensitivity,
-  type PlanEvaluation,
-  type Trial,
-  type TunableNode,
-  type TuneOptions,
-  type TuneResult,
-  type TuningAdapter,
-  type TuningHistory,
-  tune,
-} from "./tuning/tuner.js";
 export {
   type CpuFeatures,
   INT16_MAX,
@@ -160,3 +146,18 @@ export {
   TARGET_CPUS,
   type TargetCpu,
 } from "./target/integer-kernels.js";
+export { type AccuracyCriterion, describeCriterion, metricThreshold, parseCriterion } from "./tuning/criterion.js";
+export { additiveLatencyModel, type LatencyModel, type LatencyProfile, planKey } from "./tuning/latency-model.js";
+export { type LatencyRatio, latencyRatio } from "./tuning/latency-ratio.js";
+export {
+  type HistoryEntry,
+  type NodeSensitivity,
+  type PlanEvaluation,
+  type Trial,
+  type TunableNode,
+  type TuneOptions,
+  type TuneResult,
+  type TuningAdapter,
+  type TuningHistory,
+  tune,
+} from "./tuning/tuner.js";

@@ -46,6 +46,15 @@ export {
 } from "./target/cpu-target.js";
 export { applyTargetCpu, type TargetDecision } from "./target/saturation-policy.js";
 export {
+  FORMAT_CANDIDATES,
+  type FormatCandidateId,
+  type FormatCandidateResult,
+  type FormatSearchOptions,
+  type FormatSearchResult,
+  searchFormats,
+} from "./tune/format-search.js";
+export { type MeasuredSpeedup, type MeasureSpeedupOptions, measureSpeedups } from "./tune/measure-latency.js";
+export {
   createOnnxTuningAdapter,
   type EvaluationData,
   type LatencyProfileOptions,

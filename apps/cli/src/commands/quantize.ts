@@ -1,6 +1,6 @@
 import { existsSync, statSync } from "node:fs";
 import { dirname, resolve } from "node:path";
-import { type CalibrationMethod, ZeropointError } from "@zeropoint/core";
+import { type CalibrationMethod, type TargetCpu, ZeropointError } from "@zeropoint/core";
 import { loadOnnxAdapter } from "../adapters.js";
 import { type ImageOptions, type InputSpec, loadCalibrationData } from "../data/calibration-data.js";
 import { UsageError } from "../errors.js";
@@ -24,7 +24,10 @@ export interface QuantizeFlags {
   readonly opTypes: string[] | undefined;
   readonly plan: string | undefined;
   readonly inputShapes: Record<string, number[]>;
-  readonly reduceRange: boolean;
+  /** undefined: the target CPU decides (on where uint8 × int8 saturates). */
+  readonly reduceRange: boolean | undefined;
+  readonly targetCpu: TargetCpu;
+  readonly checkLatency: boolean;
   readonly symmetricActivations: boolean;
   readonly blockSize: number;
   readonly int4Format: "matmul-nbits" | "dequantize-linear";
@@ -59,7 +62,8 @@ export async function runQuantize(flags: QuantizeFlags, out: (line: string) => v
     perChannel: flags.perChannel,
     ...(flags.opTypes ? { opTypes: flags.opTypes } : {}),
     ...(flags.excludeNodes ? { excludeNodes: flags.excludeNodes } : {}),
-    ...(flags.reduceRange ? { reduceRange: true } : {}),
+    ...(flags.reduceRange !== undefined ? { reduceRange: flags.reduceRange } : {}),
+    targetCpu: flags.targetCpu,
     ...(plan !== undefined ? { plan } : {}),
   };
   const quiet = flags.json;
@@ -138,6 +142,7 @@ export async function runQuantize(flags: QuantizeFlags, out: (line: string) => v
   }
   const check = await onnx.checkQuantizedModel(model, result.model, checkBatches, result.report.activations ?? {});
   const written = onnx.saveModel(result.model, flags.output);
+  const latency = flags.checkLatency ? await checkLatency(onnx, model, result.model, checkBatches) : undefined;
   const report = {
     input: flags.input,
     output: flags.output,
@@ -159,6 +164,8 @@ export async function runQuantize(flags: QuantizeFlags, out: (line: string) => v
       tensors: check.tensors,
     },
     ops: { float: check.floatOps, quantized: check.quantizedOps },
+    target: result.report.target ?? null,
+    latency: latency ?? null,
     seconds: (performance.now() - started) / 1000,
   };
   if (quiet) return report;
@@ -175,6 +182,17 @@ export async function runQuantize(flags: QuantizeFlags, out: (line: string) => v
         ["nodes left float", `${result.report.floatNodes.length}`],
         ...check.outputs.map((o) => [`output ${o.name} SQNR`, `${db(o.sqnr)} dB`]),
         ["top-1 agreement with float", `${(check.top1Agreement * 100).toFixed(2)}% of ${check.samples} samples`],
+        ...(result.report.target !== undefined
+          ? [["target CPU kernel", `${result.report.target.kernel}: ${result.report.target.reason}`]]
+          : []),
+        ...(latency !== undefined
+          ? [
+              [
+                "speed vs float (here)",
+                `${latency.speedup.toFixed(2)}x [${latency.low.toFixed(2)}, ${latency.high.toFixed(2)}] (${latency.runtime})`,
+              ],
+            ]
+          : []),
         ["time", `${report.seconds.toFixed(1)} s`],
       ],
     ),
@@ -203,8 +221,40 @@ export async function runQuantize(flags: QuantizeFlags, out: (line: string) => v
   }
   out("");
   out(`wrote ${flags.output}`);
+  if (latency !== undefined && latency.high < 1) {
+    out(
+      `warning: the output is slower than the float model on this machine (${latency.speedup.toFixed(2)}x, 95% interval ${latency.low.toFixed(2)}-${latency.high.toFixed(2)}); zeropoint tune searches the formats for a faster one`,
+    );
+  }
   if (data?.synthetic) out("note: calibration used synthetic random data; ranges may not match real inputs");
   return report;
+}
+
+/**
+ * Times the output against the float model on the check batch (at most 64 rows), interleaved, for
+ * a few seconds: cheap enough to run by default, precise enough to say "slower than float".
+ */
+async function checkLatency(
+  onnx: Awaited<ReturnType<typeof loadOnnxAdapter>>,
+  float: Parameters<typeof onnx.encodeModel>[0],
+  quantized: Parameters<typeof onnx.encodeModel>[0],
+  batches: readonly import("@zeropoint/onnx").CalibrationBatch[],
+): Promise<import("@zeropoint/onnx").MeasuredSpeedup | undefined> {
+  const first = batches[0];
+  if (first === undefined) return undefined;
+  try {
+    const [speed] = await onnx.measureSpeedups(onnx.encodeModel(float), [onnx.encodeModel(quantized)], first, {
+      threads: 1,
+      minRounds: 10,
+      maxRounds: 200,
+      targetHalfWidth: 0.03,
+      budgetMs: 3_000,
+    });
+    return speed;
+  } catch {
+    // The model is written and checked already; timing is advisory (--no-check-latency skips it).
+    return undefined;
+  }
 }
 
 async function readPlan(path: string): Promise<string> {

@@ -2,10 +2,12 @@ import { appendFileSync, existsSync, readFileSync, renameSync, statSync, writeFi
 import { dirname, resolve } from "node:path";
 import {
   additiveLatencyModel,
+  defaultRecipe,
   type HistoryEntry,
   type LatencyProfile,
   parseCriterion,
   recipeToJSON,
+  type TargetCpu,
   tune,
   ZeropointError,
 } from "@zeropoint/core";
@@ -30,15 +32,17 @@ export interface TuneFlags {
   readonly timeoutMs: number;
   readonly history: string | undefined;
   readonly latencyProfile: string | undefined;
+  readonly latencyBudgetMs: number;
   readonly samples: number;
   readonly report: string | undefined;
+  readonly targetCpu: TargetCpu;
   readonly json: boolean;
 }
 
 /** Parses `10m`, `90s`, `2h` or plain seconds. */
 export function parseDuration(text: string): number {
   const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(text.trim());
-  if (!m) throw new UsageError(`--timeout expects a duration like 90s or 10m, got ${text}`);
+  if (!m) throw new UsageError(`expected a duration like 90s or 10m, got ${text}`);
   const factor = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[(m[2] ?? "s") as "ms" | "s" | "m" | "h"];
   return Number(m[1]) * factor;
 }
@@ -122,16 +126,9 @@ export async function runTune(flags: TuneFlags, out: (line: string) => void): Pr
         },
       }
     : latencyBatch;
-  let profile: LatencyProfile;
-  if (flags.latencyProfile !== undefined) {
-    profile = JSON.parse(readFileSync(flags.latencyProfile, "utf8")) as LatencyProfile;
-    if (profile.model !== onnx.modelDigest(model))
-      say(`  warning: ${flags.latencyProfile} was recorded for another model (digest differs)`);
-    say(`  latency: recorded profile ${flags.latencyProfile} (${profile.runtime})`);
-  } else {
-    say("  latency: measuring each node in int8 (batch 64, one thread, median of 20 runs)...");
-    profile = await onnx.measureLatencyProfile(model, adapter, { batch: batch64, runs: 20, threads: 1 });
-  }
+  const target = await onnx.resolveCpuTarget(flags.targetCpu);
+  say(`  target CPU: ${target.kernel} (${target.label})`);
+  const profile = await latencyProfileFor(flags, onnx, model, adapter, batch64, say);
   const history = flags.history;
   const entries: HistoryEntry[] =
     history !== undefined && existsSync(history)
@@ -156,11 +153,9 @@ export async function runTune(flags: TuneFlags, out: (line: string) => void): Pr
           },
         }
       : {}),
-    measure: async (int8) =>
-      onnx.measurePlanLatency(onnx.encodeModel(int8.length === 0 ? model : await adapter.quantizeFor(int8)), batch64, {
-        runs: 20,
-        threads: 1,
-      }),
+    // No per-plan timing here: the per-node search ranks plans by its latency model (repeatable for a
+    // given profile), and its best plan is then timed live against float and every other format,
+    // interleaved until the interval is ±3% (searchFormats). Only those figures are called measured.
     onTrial: (t, total) =>
       say(
         `  trial ${total.done}/${total.limit}: ${t.label} — metric ${t.metric.toFixed(4)} ${t.passed ? "pass" : "fail"}, est ${t.latencyMs.toFixed(3)} ms${t.reused ? " (from history)" : ""} | best ${total.best ? `${total.best.int8Nodes.length} int8, ${total.best.latencyMs.toFixed(3)} ms` : "none yet"} | ${(total.elapsedMs / 1000).toFixed(1)} s`,
@@ -172,11 +167,26 @@ export async function runTune(flags: TuneFlags, out: (line: string) => void): Pr
     best === undefined
       ? nodes.map((n) => n.name)
       : nodes.filter((n) => !best.int8Nodes.includes(n.name)).map((n) => n.name);
+  // Approach × format: the per-node plan competes with every other format, all timed live here.
+  say("  approach x format search (live, interleaved with float):");
+  const search = await onnx.searchFormats(model, {
+    calibrationData: calibration.source,
+    score: (bytes) => adapter.score(bytes),
+    floatMetric: result.float.metric,
+    criterion,
+    latencyBatch: batch64,
+    targetCpu: flags.targetCpu,
+    ...(result.status === "met" && best !== undefined ? { perNodePlan: adapter.planFor(best.int8Nodes) } : {}),
+    measure: { threads: 1, budgetMs: flags.latencyBudgetMs, targetHalfWidth: 0.03 },
+    objective: flags.objective,
+    onProgress: say,
+  });
+  const chosen = search.chosen;
   let holdout: { float: number; tuned: number; spec: string } | undefined;
-  if (best !== undefined) {
-    const quantized = await adapter.quantizeFor(best.int8Nodes);
+  if (chosen !== undefined) {
+    const quantized = chosen.model;
     onnx.saveModel(quantized, flags.output);
-    writeAtomic(`${flags.output}.plan.json`, recipeToJSON(adapter.planFor(best.int8Nodes)));
+    writeAtomic(`${flags.output}.plan.json`, recipeToJSON(planForChoice(chosen.id, adapter, best?.int8Nodes ?? [])));
     if (holdoutSpec !== undefined) {
       const data = await evaluationData(holdoutSpec, inputs);
       const score = async (m: typeof model) => {
@@ -188,9 +198,20 @@ export async function runTune(flags: TuneFlags, out: (line: string) => void): Pr
   }
   const reportPath = flags.report ?? `${flags.output}.sensitivity.html`;
   writeAtomic(reportPath, sensitivityHtml(`zeropoint tune: ${flags.input}`, result, floatNodes));
+  const status = chosen !== undefined ? "met" : "not-met";
+  const message =
+    chosen !== undefined
+      ? `chose ${chosen.description}: metric ${chosen.metric.toFixed(4)} (needs ${search.threshold.toFixed(4)}), ${speedText(chosen.speed)} float, measured here`
+      : search.candidates.some((c) => c.passed)
+        ? "no candidate that meets the criterion ran at least as fast as float here; no model written"
+        : result.message;
   const report = {
-    status: result.status,
-    message: result.message,
+    status,
+    message,
+    perNode: { status: result.status, message: result.message },
+    target: { kernel: target.kernel, u8s8Saturates: target.u8s8Saturates, requested: target.requested },
+    formats: search.candidates,
+    chosen: chosen === undefined ? null : { id: chosen.id, description: chosen.description, speed: chosen.speed },
     criterion: flags.maxLoss,
     float: { ...result.float, measuredMs: result.floatMeasuredMs ?? null },
     best: best ?? null,
@@ -201,7 +222,7 @@ export async function runTune(flags: TuneFlags, out: (line: string) => void): Pr
     stopReason: result.stopReason,
     slowerThanFloat: result.slowerThanFloat,
     files:
-      best === undefined
+      chosen === undefined
         ? { report: reportPath }
         : { model: flags.output, plan: `${flags.output}.plan.json`, report: reportPath },
     seconds: (Date.now() - started) / 1000,
@@ -223,13 +244,79 @@ export async function runTune(flags: TuneFlags, out: (line: string) => void): Pr
     ),
   );
   out("");
-  out(result.message);
-  if (result.slowerThanFloat)
-    out("note: no plan that meets the criterion measured faster than float; the fastest one is kept");
-  if (best !== undefined) {
-    out(`kept float: ${floatNodes.length === 0 ? "none" : floatNodes.join(", ")}`);
+  out(`per-node static plan: ${result.message}`);
+  out("");
+  out(
+    table(
+      ["candidate", "metric", "meets", "size", "speed vs float (95% CI)", "rounds"],
+      search.candidates.map((c) => [
+        c.description,
+        c.error === undefined ? c.metric.toFixed(4) : "—",
+        c.error === undefined ? (c.passed ? "yes" : "no") : `not built: ${c.error}`,
+        c.sizeBytes > 0 ? `${(c.sizeBytes / 1024).toFixed(0)} KiB` : "",
+        c.speed === undefined ? "" : speedText(c.speed),
+        c.speed === undefined ? "" : `${c.speed.rounds}${c.speed.converged ? "" : " (budget out)"}`,
+      ]),
+    ),
+  );
+  out("");
+  out(message);
+  if (chosen !== undefined) {
+    if (chosen.id === "static-qdq-per-node")
+      out(`kept float: ${floatNodes.length === 0 ? "none" : floatNodes.join(", ")}`);
     if (holdout) out(`holdout ${holdout.spec}: float ${holdout.float.toFixed(4)}, tuned ${holdout.tuned.toFixed(4)}`);
-    out(`wrote ${flags.output}, ${flags.output}.plan.json (re-apply with zeropoint quantize --plan), ${reportPath}`);
-  } else out(`no model written; best plan found: ${result.best?.int8Nodes.join(", ") ?? "none"}; report ${reportPath}`);
+    out(
+      `wrote ${flags.output}, ${flags.output}.plan.json (re-apply with zeropoint quantize --approach ${chosen.approach} --plan), ${reportPath}`,
+    );
+  } else out(`no model written; report ${reportPath}`);
   return report;
+}
+
+function speedText(speed: import("@zeropoint/onnx").MeasuredSpeedup | undefined): string {
+  if (speed === undefined) return "not timed";
+  return `${speed.speedup.toFixed(2)}x [${speed.low.toFixed(2)}, ${speed.high.toFixed(2)}]`;
+}
+
+/** The plan `zeropoint quantize --plan` re-applies for the chosen candidate. */
+function planForChoice(
+  id: import("@zeropoint/onnx").FormatCandidateId,
+  adapter: { planFor(int8: readonly string[]): import("@zeropoint/core").Recipe },
+  perNodeInt8: readonly string[],
+): import("@zeropoint/core").Recipe {
+  if (id === "static-qdq-per-node") return adapter.planFor(perNodeInt8);
+  const approach = id.startsWith("static") ? "static" : id.startsWith("dynamic") ? "dynamic" : "weight-only";
+  // The search builds every format with per-channel weights; the plan says so explicitly.
+  const defaults = defaultRecipe(approach);
+  const base = { ...defaults, weight: { ...defaults.weight, granularity: "per-channel" as const } };
+  return id === "dynamic-matmul" ? { ...base, overrides: { opTypes: { Conv: { keepFloat: true } } } } : base;
+}
+
+/**
+ * The latency model that seeds the per-node search: a recorded profile only when it was measured
+ * on this CPU model with this onnxruntime version (latencies from another machine are not this
+ * machine's), else measured here. Either way, every latency the tune reports is measured live.
+ */
+async function latencyProfileFor(
+  flags: TuneFlags,
+  onnx: Awaited<ReturnType<typeof loadOnnxAdapter>>,
+  model: Parameters<Awaited<ReturnType<typeof loadOnnxAdapter>>["modelDigest"]>[0],
+  adapter: Parameters<Awaited<ReturnType<typeof loadOnnxAdapter>>["measureLatencyProfile"]>[1],
+  batch: CalibrationBatch,
+  say: (line: string) => void,
+): Promise<LatencyProfile> {
+  if (flags.latencyProfile !== undefined) {
+    const profile = JSON.parse(readFileSync(flags.latencyProfile, "utf8")) as LatencyProfile;
+    const cpu = onnx.readCpuFeatures().model;
+    const ort = (await onnx.resolveCpuTarget("auto")).onnxruntimeVersion;
+    const sameModel = profile.model === onnx.modelDigest(model);
+    if (sameModel && profile.cpu === cpu && profile.onnxruntime === ort) {
+      say(`  latency seed: recorded profile ${flags.latencyProfile} (${profile.runtime}, same CPU and onnxruntime)`);
+      return profile;
+    }
+    say(
+      `  latency seed: ${flags.latencyProfile} not used (${sameModel ? `recorded on ${profile.cpu ?? "an unnamed CPU"} with onnxruntime ${profile.onnxruntime ?? "unknown"}, this is ${cpu} with ${ort}` : "recorded for another model"}); measuring here`,
+    );
+  }
+  say("  latency seed: measuring each node in int8 (batch 64, one thread, median of 20 runs)...");
+  return onnx.measureLatencyProfile(model, adapter, { batch, runs: 20, threads: 1 });
 }

@@ -12,6 +12,12 @@ export interface LatencyProfile {
   readonly runtime: string;
   /** Identifies the float model (e.g. its SHA-256). */
   readonly model: string;
+  /**
+   * The CPU model name and runtime version it was measured with. A recorded profile may seed a
+   * search only on a machine where both match; latencies from another CPU are not this machine's.
+   */
+  readonly cpu?: string;
+  readonly onnxruntime?: string;
   readonly floatMs: number;
   /** Node name -> latency change in ms when that node runs int8. */
   readonly nodeDeltaMs: Readonly<Record<string, number>>;

@@ -126,3 +126,39 @@ describe("additiveLatencyModel", () => {
     expect(model.delta("c")).toBeCloseTo(-0.1 - (2.4 * 0.1) / 3.1, 12);
   });
 });
+
+describe("tune: recorded latencies are never reported as measured", () => {
+  const recordedProfile = (planMs: Record<string, number>) =>
+    additiveLatencyModel({
+      format: "zeropoint-latency-profile",
+      version: 1,
+      runtime: "another machine",
+      model: "x",
+      floatMs: 10,
+      nodeDeltaMs: { a: -1, b: -1 },
+      planMs,
+    });
+
+  it("without a live measure, a recorded plan latency is recordedMs and the message says recorded", async () => {
+    const result = await tune(adapter({ a: 0.0001, b: 0.0001 }), {
+      criterion: parseCriterion("0.5%"),
+      latency: recordedProfile({ "": 10, "a|b": 7 }),
+    });
+    expect(result.best?.recordedMs).toBe(7);
+    expect(result.best?.measuredMs).toBeUndefined();
+    expect(result.floatMeasuredMs).toBeUndefined();
+    expect(result.message).toContain("recorded (not measured in this run)");
+  });
+
+  it("with a live measure, the live figure wins over the recorded one", async () => {
+    const result = await tune(adapter({ a: 0.0001, b: 0.0001 }), {
+      criterion: parseCriterion("0.5%"),
+      latency: recordedProfile({ "": 10, "a|b": 7 }),
+      measure: async (int8) => 20 - 2 * int8.length,
+    });
+    expect(result.best?.measuredMs).toBe(16);
+    expect(result.best?.recordedMs).toBeUndefined();
+    expect(result.floatMeasuredMs).toBe(20);
+    expect(result.message).toContain("measured 16.000 ms vs float 20.000 ms");
+  });
+});

@@ -40,8 +40,10 @@ export interface Trial {
   readonly passed: boolean;
   /** Taken from the history file instead of evaluated again. */
   readonly reused: boolean;
-  /** Measured (or recorded) latency of the whole plan, when verified. */
+  /** Latency of the whole plan measured live in this run, when verified. */
   readonly measuredMs?: number;
+  /** Latency of the whole plan as recorded in the profile (another run, maybe another machine). */
+  readonly recordedMs?: number;
 }
 
 /** A history entry as stored (one JSON object per line). */
@@ -115,8 +117,10 @@ export interface TuneResult {
   readonly threshold: number;
   readonly stopReason: "exhausted" | "max-trials" | "timeout";
   readonly sensitivity: readonly NodeSensitivity[];
-  /** Measured/recorded float latency used to verify the choice, when available. */
+  /** Float latency measured live in this run to verify the choice, when measured. */
   readonly floatMeasuredMs?: number;
+  /** Float latency read from the profile (not measured in this run), when that is all there was. */
+  readonly floatRecordedMs?: number;
   /** Plan latencies measured during this run (key: planKey), to add to the profile. */
   readonly measurements: Readonly<Record<string, number>>;
   /** True when the chosen plan was verified by measurement and is still slower than float. */
@@ -153,10 +157,12 @@ export async function tune(adapter: TuningAdapter, options: TuneOptions): Promis
   const isBetter = (a: Trial, b: Trial | undefined): boolean => {
     if (b === undefined) return true;
     // Measured latency beats the estimate; a verified plan beats an unverified one.
-    if (objective === "latency" && (a.measuredMs !== undefined || b.measuredMs !== undefined)) {
-      if (a.measuredMs === undefined) return false;
-      if (b.measuredMs === undefined) return true;
-      if (a.measuredMs !== b.measuredMs) return a.measuredMs < b.measuredMs;
+    const av = a.measuredMs ?? a.recordedMs;
+    const bv = b.measuredMs ?? b.recordedMs;
+    if (objective === "latency" && (av !== undefined || bv !== undefined)) {
+      if (av === undefined) return false;
+      if (bv === undefined) return true;
+      if (av !== bv) return av < bv;
     }
     const primary =
       objective === "latency"
@@ -292,24 +298,32 @@ export async function tune(adapter: TuningAdapter, options: TuneOptions): Promis
 
   // Verify the best-estimated passing plans by measured/recorded latency.
   const measurements: Record<string, number> = {};
-  const measured = async (int8: readonly string[]): Promise<number | undefined> => {
+  // A live measurement (options.measure) always wins; a figure recorded in the profile is reported
+  // as recorded, never as measured.
+  const measured = async (int8: readonly string[]): Promise<{ ms: number; live: boolean } | undefined> => {
+    if (options.measure !== undefined) {
+      const ms = await options.measure(int8);
+      measurements[planKey(int8)] = ms;
+      return { ms, live: true };
+    }
     const recorded = options.latency.recorded(int8);
-    if (recorded !== undefined) return recorded;
-    if (options.measure === undefined) return undefined;
-    const ms = await options.measure(int8);
-    measurements[planKey(int8)] = ms;
-    return ms;
+    return recorded === undefined ? undefined : { ms: recorded, live: false };
   };
   let floatMeasuredMs: number | undefined;
+  let floatRecordedMs: number | undefined;
   if (objective === "latency") {
     const candidates = trials
       .filter((t) => t.passed && valid(t))
       .sort((a, b) => a.latencyMs - b.latencyMs || a.index - b.index);
     const toVerify = candidates.slice(0, options.verifyCandidates ?? 8);
-    if (toVerify.length > 0) floatMeasuredMs = await measured([]);
+    if (toVerify.length > 0) {
+      const f = await measured([]);
+      if (f?.live) floatMeasuredMs = f.ms;
+      else if (f !== undefined) floatRecordedMs = f.ms;
+    }
     for (const t of toVerify) {
-      const ms = await measured(t.int8Nodes);
-      if (ms !== undefined) trials[t.index - 1] = { ...t, measuredMs: ms };
+      const m = await measured(t.int8Nodes);
+      if (m !== undefined) trials[t.index - 1] = { ...t, ...(m.live ? { measuredMs: m.ms } : { recordedMs: m.ms }) };
     }
   }
 
@@ -342,7 +356,9 @@ export async function tune(adapter: TuningAdapter, options: TuneOptions): Promis
       message: `met ${describeCriterion(options.criterion)} (metric ${chosen.metric.toFixed(4)} >= ${threshold.toFixed(4)}) with ${chosen.int8Nodes.length}/${nodes.length} nodes in int8, ${
         chosen.measuredMs !== undefined && floatMeasuredMs !== undefined
           ? `measured ${chosen.measuredMs.toFixed(3)} ms vs float ${floatMeasuredMs.toFixed(3)} ms`
-          : `estimated ${chosen.latencyMs.toFixed(3)} ms vs float ${options.latency.floatMs.toFixed(3)} ms`
+          : chosen.recordedMs !== undefined && floatRecordedMs !== undefined
+            ? `recorded (not measured in this run) ${chosen.recordedMs.toFixed(3)} ms vs float ${floatRecordedMs.toFixed(3)} ms`
+            : `estimated ${chosen.latencyMs.toFixed(3)} ms vs float ${options.latency.floatMs.toFixed(3)} ms`
       }`,
       best: chosen,
       trials,
@@ -351,9 +367,12 @@ export async function tune(adapter: TuningAdapter, options: TuneOptions): Promis
       stopReason,
       sensitivity: report,
       ...(floatMeasuredMs !== undefined ? { floatMeasuredMs } : {}),
+      ...(floatRecordedMs !== undefined ? { floatRecordedMs } : {}),
       measurements,
       slowerThanFloat:
-        chosen.measuredMs !== undefined && floatMeasuredMs !== undefined && chosen.measuredMs > floatMeasuredMs,
+        chosen.measuredMs !== undefined && floatMeasuredMs !== undefined
+          ? chosen.measuredMs > floatMeasuredMs
+          : chosen.recordedMs !== undefined && floatRecordedMs !== undefined && chosen.recordedMs > floatRecordedMs,
     };
   }
   let closest: Trial | undefined;

@@ -1,11 +1,11 @@
 import {
   type CalibrationMethod,
-  type TargetCpu,
   defaultRecipe,
   parseRecipe,
   type QuantDtype,
   type Recipe,
   resolveSettings,
+  type TargetCpu,
   ZeropointError,
 } from "@zeropoint/core";
 

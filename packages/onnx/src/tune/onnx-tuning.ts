@@ -17,6 +17,7 @@ import { ensureOpset } from "../quantize/opset.js";
 import { quantizeStatic, type StaticQuantizeOptions } from "../quantize/quantize-static.js";
 import { decideRoles } from "../quantize/static-plan.js";
 import { loadOnnxruntime } from "../runtime/onnxruntime.js";
+import { readCpuFeatures } from "../target/cpu-target.js";
 
 /** Evaluation data: batches and, when known, one label per row (accuracy); else top-1 agreement with float. */
 export interface EvaluationData {
@@ -46,6 +47,8 @@ export interface OnnxTuningAdapter extends TuningAdapter {
   planFor(int8Nodes: readonly string[]): Recipe;
   /** Quantizes with that plan. */
   quantizeFor(int8Nodes: readonly string[]): Promise<OnnxModel>;
+  /** Scores any model (same inputs and outputs) on the evaluation data, as trials are scored. */
+  score(bytes: Uint8Array): Promise<number>;
 }
 
 async function predictions(bytes: Uint8Array, batches: readonly CalibrationBatch[]): Promise<Float32Array[]> {
@@ -150,6 +153,7 @@ export async function createOnnxTuningAdapter(
     floatSizeBytes: async () => floatBytes.length,
     planFor,
     quantizeFor,
+    score: async (bytes) => score(top1(await predictions(bytes, options.evaluation.batches), rows)),
     evaluate: async (int8Nodes) => {
       const bytes = encodeModel(await quantizeFor(int8Nodes));
       return {
@@ -266,6 +270,8 @@ export async function measureLatencyProfile(
   return {
     format: "zeropoint-latency-profile",
     version: 1,
+    cpu: readCpuFeatures().model,
+    onnxruntime: ort.env.versions.common,
     runtime: `onnxruntime-node ${ort.env.versions.common}, cpu, ${threads} thread(s), batch ${batch}, median of ${runs} runs`,
     model: createHash("sha256").update(bytes).digest("hex"),
     floatMs,

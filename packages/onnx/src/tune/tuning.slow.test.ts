@@ -27,7 +27,9 @@ describe("tuning the shared models (recorded latency profiles)", () => {
     expect(result.status).toBe("met");
     expect(result.best?.metric).toBeGreaterThanOrEqual(result.threshold);
     expect(result.best?.int8Nodes).toEqual(["/l1/Gemm", "/l2/Gemm"]);
-    expect(result.best?.measuredMs).toBeLessThan(result.floatMeasuredMs as number);
+    // No live measure here: the verification reads the profile, and says so (recorded, not measured).
+    expect(result.best?.measuredMs).toBeUndefined();
+    expect(result.best?.recordedMs).toBeLessThan(result.floatRecordedMs as number);
     // All-int8 would have met the criterion too: the tuner chose speed, not the first passing plan.
     expect(result.trials[0]?.label).toBe("all int8");
     expect(result.trials[0]?.passed).toBe(true);
