@@ -1,55 +1,69 @@
 /**
- * Tuning benchmark (`pnpm bench`): tunes each shared model on the even MNIST test half with
- * --max-loss 0.5% (recorded latency profiles), then measures float vs tuned latency in this run:
- * batch 64, one thread, median of 30 runs each, interleaved to share machine noise.
+ * Formats and tuning benchmark (`pnpm bench`): for each shared model, the per-node static plan
+ * (latency profile measured here) and the approach × format search at --max-loss 0.5% on the even
+ * MNIST test half, every candidate timed against float in the same interleaved rounds (batch 64,
+ * one thread, until the 95% interval is ±3% or 60 s). Prints the detected integer kernel, each
+ * format's speed as a ratio of float's, the tuned choice and its accuracy on the whole test split.
  */
 import { additiveLatencyModel, parseCriterion, tune } from "@zeropoint/core";
 import { mnistSplit } from "@zeropoint/test-helpers";
-import * as ort from "onnxruntime-node";
-import { createOnnxTuningAdapter, encodeModel, loadModel } from "../src/index.js";
-import { mnistCalibration, mnistTestHalf, recordedProfile, sharedModelBytes } from "../test-fixtures/mnist-eval.js";
+import {
+  createOnnxTuningAdapter,
+  describeCpuTarget,
+  encodeModel,
+  loadModel,
+  measureLatencyProfile,
+  resolveCpuTarget,
+  searchFormats,
+} from "../src/index.js";
+import { accuracy, mnistCalibration, mnistTestHalf, sharedModelBytes } from "../test-fixtures/mnist-eval.js";
 
 const test = mnistSplit("test");
-const feeds = { input: new ort.Tensor("float32", test.images.subarray(0, 64 * 784), [64, 1, 28, 28]) };
-const rows: string[] = [];
+const batch = { input: { data: test.images.subarray(0, 64 * 784), dims: [64, 1, 28, 28] } };
+const target = await resolveCpuTarget("auto");
+const lines: string[] = [];
 for (const name of ["cnn", "mlp", "transformer"]) {
   const { model } = loadModel(sharedModelBytes(name));
   const adapter = await createOnnxTuningAdapter(model, {
     calibrationData: () => mnistCalibration(),
     evaluation: mnistTestHalf("even"),
   });
-  const result = await tune(adapter, {
-    criterion: parseCriterion("0.5%"),
-    latency: additiveLatencyModel(recordedProfile(name)),
-    skipSensitivity: true,
+  const profile = await measureLatencyProfile(model, adapter, { batch, runs: 20, threads: 1 });
+  const criterion = parseCriterion("0.5%");
+  const perNode = await tune(adapter, { criterion, latency: additiveLatencyModel(profile), skipSensitivity: true });
+  const search = await searchFormats(model, {
+    calibrationData: () => mnistCalibration(),
+    score: (bytes) => adapter.score(bytes),
+    floatMetric: perNode.float.metric,
+    criterion,
+    latencyBatch: batch,
+    ...(perNode.status === "met" && perNode.best !== undefined
+      ? { perNodePlan: adapter.planFor(perNode.best.int8Nodes) }
+      : {}),
+    measure: { threads: 1, budgetMs: 60_000, targetHalfWidth: 0.03 },
   });
-  if (result.best === undefined) throw new Error(`${name}: ${result.message}`);
-  const options = { intraOpNumThreads: 1, interOpNumThreads: 1 };
-  const sessions = {
-    float: await ort.InferenceSession.create(encodeModel(model), options),
-    allInt8: await ort.InferenceSession.create(
-      encodeModel(await adapter.quantizeFor((await adapter.nodes()).map((n) => n.name))),
-      options,
-    ),
-    tuned: await ort.InferenceSession.create(encodeModel(await adapter.quantizeFor(result.best.int8Nodes)), options),
-  };
-  const times: Record<string, number[]> = { float: [], allInt8: [], tuned: [] };
-  for (const s of Object.values(sessions)) for (let i = 0; i < 5; i++) await s.run(feeds);
-  for (let i = 0; i < 30; i++) {
-    for (const [k, s] of Object.entries(sessions)) {
-      const t = performance.now();
-      await s.run(feeds);
-      (times[k] as number[]).push(performance.now() - t);
-    }
-  }
-  const median = (a: number[]) => [...a].sort((x, y) => x - y)[Math.floor(a.length / 2)] as number;
-  const f = median(times.float as number[]);
-  const a = median(times.allInt8 as number[]);
-  const t = median(times.tuned as number[]);
-  rows.push(
-    `${name.padEnd(12)} float ${f.toFixed(3)} ms | all-int8 ${a.toFixed(3)} ms (${(f / a).toFixed(2)}x) | tuned ${t.toFixed(3)} ms (${(f / t).toFixed(2)}x), ${result.best.int8Nodes.length} int8 nodes, even-half accuracy ${result.best.metric.toFixed(4)} vs float ${result.float.metric.toFixed(4)}`,
+  const floatAccuracy = await accuracy(encodeModel(model));
+  const timed = search.candidates.find((c) => c.speed !== undefined)?.speed;
+  lines.push(
+    `\n${name}: float ${timed?.baselineMs.toFixed(3) ?? "?"} ms, accuracy ${floatAccuracy.toFixed(4)} (${timed?.runtime ?? ""})`,
   );
-  for (const s of Object.values(sessions)) await s.release();
+  for (const c of search.candidates) {
+    const speed =
+      c.speed === undefined
+        ? c.passed
+          ? "not timed"
+          : "misses the criterion: not timed"
+        : `${c.speed.speedup.toFixed(2)}x float [${c.speed.low.toFixed(2)}, ${c.speed.high.toFixed(2)}]${c.speed.converged ? "" : " (budget out)"}`;
+    lines.push(`  ${c.description.padEnd(45)} metric ${c.metric.toFixed(4)}  ${speed}`);
+  }
+  if (search.chosen === undefined) lines.push("  tuned: nothing meets the criterion at float speed or better");
+  else {
+    const tunedAccuracy = await accuracy(encodeModel(search.chosen.model));
+    lines.push(
+      `  tuned: ${search.chosen.description}, ${search.chosen.speed?.speedup.toFixed(2)}x float, accuracy ${tunedAccuracy.toFixed(4)} on the whole test split (float ${floatAccuracy.toFixed(4)})`,
+    );
+  }
 }
-console.log("\n@zeropoint/onnx tuning benchmark (batch 64, 1 thread, median of 30 runs; speed as float/model time)\n");
-for (const r of rows) console.log(r);
+console.log("\n@zeropoint/onnx formats and tuning (ratios vs float measured in this run)");
+for (const l of describeCpuTarget(target)) console.log(`  ${l}`);
+for (const l of lines) console.log(l);

@@ -6,7 +6,12 @@ import { dynamicQuantizeLinear, gemmInt8, INT16_MAX, maxU8S8PairSum, parseCpuinf
 import { EMULATED_CPU, mnistSplit, probeMlasArithmetic, runOnEmulatedCpu } from "@zeropoint/test-helpers";
 import * as ort from "onnxruntime-node";
 import { afterAll, describe, expect, it } from "vitest";
-import { encodeModel, mnistCalibration, sharedModelBytes } from "../../test-fixtures/mnist-eval.js";
+import {
+  encodeModel,
+  mnistCalibration,
+  ortReference,
+  sharedModelBytes,
+} from "../../test-fixtures/mnist-eval.js";
 import type { OnnxModel, OnnxTensor } from "../model/onnx-schema.js";
 import { readIntegers, tensorDims } from "../model/tensor-data.js";
 import { quantizeDynamic } from "../quantize/quantize-dynamic.js";
@@ -198,5 +203,33 @@ describe(`--target-cpu on an emulated ${EMULATED_CPU.label}`, () => {
         else expect(onEmulated, `${c.label}: core vs emulated`).toBeGreaterThan(0);
       }
     }
+  }, 900_000);
+});
+
+describe(`accuracy on an emulated ${EMULATED_CPU.label}`, () => {
+  it("static per-channel QDQ (default target: this CPU) is within 0.3 points of onnxruntime's quantizer on the whole test split, running there", async () => {
+    // The model is quantized for the emulated CPU (auto on that CPU resolves to the same kernel as
+    // --target-cpu below) and scored where it runs: under qemu, on all 10,000 test images.
+    const targetCpu = EMULATED_CPU.u8s8Saturates ? "avx2" : "arm64";
+    const { model, report } = await quantizeStatic(sharedModelBytes("cnn"), {
+      calibrationData: () => mnistCalibration(),
+      perChannel: true,
+      targetCpu,
+    });
+    expect(report.target?.u8s8Saturates).toBe(EMULATED_CPU.u8s8Saturates);
+    const file = join(dir, "cnn-qdq-target.onnx");
+    writeFileSync(file, encodeModel(model));
+    const emulated = JSON.parse(runOnEmulatedCpu(SCRIPT, [file, "mnist-top1"])) as {
+      runs: Record<string, { top1: number[] }>;
+    };
+    const top1 = emulated.runs[file]?.top1 as number[];
+    const labels = mnistSplit("test").labels;
+    expect(top1).toHaveLength(labels.length);
+    let ok = 0;
+    for (let i = 0; i < labels.length; i++) if (top1[i] === labels[i]) ok++;
+    const accuracy = ok / labels.length;
+    const reference = ortReference().cnn?.qdq as number;
+    console.log(`cnn static QDQ per-channel on ${EMULATED_CPU.label}: ${accuracy.toFixed(4)} (onnxruntime's quantizer ${reference})`);
+    expect(Math.abs(accuracy - reference)).toBeLessThanOrEqual(0.003);
   }, 900_000);
 });
