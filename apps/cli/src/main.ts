@@ -41,6 +41,7 @@ quantize options:
   --reduce-range, --no-reduce-range       7-bit weights; default: on where uint8 x int8 saturates (x86 without VNNI)
   --target-cpu auto|avx2|avx512|vnni|arm64|wasm   the CPU the model is for, default auto (this machine)
   --no-check-latency                      skip timing the output against the float model
+  --allow-dir <dir>                       let external data / weight shards resolve into <dir> too (repeatable)
   --symmetric-activations                 symmetric activations (disables Relu folding)
   --block-size N                          int4 block size, default 32
   --int4-format matmul-nbits|dequantize-linear   int4 storage, default matmul-nbits (dequantize-linear: opset 21, also Conv)
@@ -132,10 +133,10 @@ export async function main(
       const { values, positionals } = parseArgs({
         args: rest,
         allowPositionals: true,
-        options: { json: { type: "boolean" } },
+        options: { json: { type: "boolean" }, "allow-dir": { type: "string", multiple: true } },
       });
       if (positionals.length !== 1) throw new UsageError("inspect takes one model path");
-      const report = await runInspect(positionals[0] as string, values.json === true, out);
+      const report = await runInspect(positionals[0] as string, values.json === true, out, values["allow-dir"] ?? []);
       if (values.json) out(JSON.stringify(report, null, 2));
       return 0;
     }
@@ -267,6 +268,7 @@ export async function main(
           "no-reduce-range": { type: "boolean" },
           "target-cpu": { type: "string" },
           "no-check-latency": { type: "boolean" },
+          "allow-dir": { type: "string", multiple: true },
           "symmetric-activations": { type: "boolean" },
           "block-size": { type: "string" },
           "int4-format": { type: "string" },
@@ -294,6 +296,7 @@ export async function main(
           {
             input: positionals[0] as string,
             output: values.output,
+            allowDirs: values["allow-dir"] ?? [],
             approach,
             weightType: oneOf(
               "weight-type",
@@ -348,6 +351,7 @@ export async function main(
         reduceRange: reduceRangeFlag(values["reduce-range"], values["no-reduce-range"]),
         targetCpu: oneOf<TargetCpu>("target-cpu", values["target-cpu"], TARGET_CPUS, "auto"),
         checkLatency: values["no-check-latency"] !== true,
+        allowDirs: values["allow-dir"] ?? [],
         symmetricActivations: values["symmetric-activations"] === true,
         blockSize: positiveInt("block-size", values["block-size"], 32),
         int4Format: oneOf(

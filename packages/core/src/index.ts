@@ -94,6 +94,7 @@ export {
   type ObserverOptions,
   type ObserverState,
 } from "./observers/observer.js";
+export { isPathInside } from "./paths/path-inside.js";
 export { chooseQuantizationParams } from "./qparams/fbgemm-qparams.js";
 export { type ComputeQParamsOptions, computeQParams, type QParams, representableRange } from "./qparams/qparams.js";
 export {

@@ -22,6 +22,7 @@ export { irToOnnx } from "./ir/ir-to-onnx.js";
 export { onnxToIr } from "./ir/onnx-to-ir.js";
 export {
   encodeModel,
+  externalDataFiles,
   type LoadedModel,
   loadModel,
   opsetVersion,

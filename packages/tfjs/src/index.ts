@@ -20,6 +20,7 @@ export {
 } from "./integer/integer-executor.js";
 export {
   fileSystem,
+  type ReadModelOptions,
   readModelArtifacts,
   storedByteLength,
   type WriteModelOptions,

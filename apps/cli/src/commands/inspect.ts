@@ -8,10 +8,11 @@ export async function runInspect(
   path: string,
   json: boolean,
   out: (line: string) => void,
+  allowDirs: readonly string[] = [],
 ): Promise<Record<string, unknown>> {
-  if (modelKind(path) === "tfjs") return runInspectTfjs(path, json, out);
+  if (modelKind(path) === "tfjs") return runInspectTfjs(path, json, out, allowDirs);
   const onnx = await loadOnnxAdapter();
-  const { model } = onnx.loadModel(path);
+  const { model } = onnx.loadModel(path, { allowDirs });
   const graph = model.graph;
   if (!graph) throw new ZeropointError("invalid-model", `${path}: no graph`);
   const histogram: Record<string, number> = {};
@@ -25,7 +26,7 @@ export async function runInspect(
   const initializers = new Set(graph.initializer.map((t) => t.name));
   const inputs = graph.input.filter((v) => !initializers.has(v.name)).map((v) => ({ name: v.name, dims: dims(v) }));
   const outputs = graph.output.map((v) => ({ name: v.name, dims: dims(v) }));
-  const copy = onnx.loadModel(path).model;
+  const copy = onnx.loadModel(path, { allowDirs }).model;
   const decisions = await onnx.decideRoles(onnx.ensureOpset(copy, 13), { recipe: defaultRecipe("static") });
   const nodes = decisions.nodes.map((p) => ({
     name: p.node.name ?? "",

@@ -4,6 +4,7 @@ import { type CalibrationMethod, type TargetCpu, ZeropointError } from "@zeropoi
 import { loadOnnxAdapter } from "../adapters.js";
 import { type ImageOptions, type InputSpec, loadCalibrationData } from "../data/calibration-data.js";
 import { UsageError } from "../errors.js";
+import { assertOutputsSafe } from "../output-guard.js";
 import { ProgressBar } from "../progress.js";
 import { bytes, db, table } from "../report.js";
 
@@ -28,6 +29,8 @@ export interface QuantizeFlags {
   readonly reduceRange: boolean | undefined;
   readonly targetCpu: TargetCpu;
   readonly checkLatency: boolean;
+  /** Directories besides the model's own that its external data may resolve into (`--allow-dir`). */
+  readonly allowDirs: readonly string[];
   readonly symmetricActivations: boolean;
   readonly blockSize: number;
   readonly int4Format: "matmul-nbits" | "dequantize-linear";
@@ -46,9 +49,14 @@ export async function runQuantize(flags: QuantizeFlags, out: (line: string) => v
     throw new ZeropointError("io-error", `cannot write ${flags.output}: directory ${outDir} does not exist`);
   if (!statSync(outDir).isDirectory())
     throw new ZeropointError("io-error", `cannot write ${flags.output}: ${outDir} is not a directory`);
-  if (resolve(flags.output) === resolve(flags.input))
-    throw new UsageError("the output must not overwrite the input model");
-  const { model } = onnx.loadModel(flags.input);
+  assertOutputsSafe(
+    [flags.input, ...onnx.externalDataFiles(flags.input)],
+    [
+      { flag: "-o", path: flags.output },
+      { flag: "-o (external data)", path: `${flags.output}.data` },
+    ],
+  );
+  const { model } = onnx.loadModel(flags.input, { allowDirs: flags.allowDirs });
   const graph = model.graph as NonNullable<typeof model.graph>;
   const initializerNames = new Set(graph.initializer.map((t) => t.name));
   const inputs: InputSpec[] = graph.input

@@ -1,8 +1,9 @@
 import { existsSync, renameSync, statSync, writeFileSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { type CalibrationMethod, sqnr, ZeropointError } from "@zeropoint/core";
 import { loadCalibrationData } from "../data/calibration-data.js";
 import { UsageError } from "../errors.js";
+import { assertOutputDirectorySafe } from "../output-guard.js";
 import { ProgressBar } from "../progress.js";
 import { bytes, db, table } from "../report.js";
 import { top1 } from "../top1.js";
@@ -88,6 +89,8 @@ async function importTfjsAdapter(): Promise<TfjsAdapter> {
 /** Flags of `zeropoint quantize` that apply to tfjs models. */
 export interface TfjsQuantizeFlags {
   readonly input: string;
+  /** Directories besides the model's own that weight shards may resolve into (`--allow-dir`). */
+  readonly allowDirs: readonly string[];
   readonly output: string;
   readonly approach: "static" | "dynamic" | "weight-only";
   readonly weightType: string;
@@ -145,7 +148,9 @@ export async function runQuantizeTfjs(
   if (resolve(flags.input).startsWith(`${outDir}/`) || resolve(flags.input) === join(outDir, "model.json")) {
     throw new UsageError("the output directory must not hold the input model");
   }
-  const artifacts = zp.readModelArtifacts(flags.input);
+  // The same after symlinks: -o may be a link to the input model's directory.
+  assertOutputDirectorySafe(dirname(resolve(flags.input)), outDir);
+  const artifacts = zp.readModelArtifacts(flags.input, { allowDirs: flags.allowDirs });
   const isGraph = Array.isArray((artifacts.modelTopology as Record<string, unknown>).node);
   const quiet = flags.json;
   const approach = flags.approach === "dynamic" ? "weight-only" : flags.approach;
@@ -382,9 +387,10 @@ export async function runInspectTfjs(
   path: string,
   json: boolean,
   out: (line: string) => void,
+  allowDirs: readonly string[] = [],
 ): Promise<Record<string, unknown>> {
   const zp = await importTfjsAdapter();
-  const info = zp.inspectModel(zp.readModelArtifacts(path));
+  const info = zp.inspectModel(zp.readModelArtifacts(path, { allowDirs }));
   const report = { path, ...info };
   if (json) return report;
   out(

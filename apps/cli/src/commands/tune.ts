@@ -15,6 +15,7 @@ import type { CalibrationBatch } from "@zeropoint/onnx";
 import { loadOnnxAdapter, modelKind, onnxOnly } from "../adapters.js";
 import { type InputSpec, loadCalibrationData, loadMnist } from "../data/calibration-data.js";
 import { UsageError } from "../errors.js";
+import { assertOutputsSafe } from "../output-guard.js";
 import { table } from "../report.js";
 import { sensitivityHtml } from "../sensitivity-html.js";
 
@@ -91,6 +92,18 @@ export async function runTune(flags: TuneFlags, out: (line: string) => void): Pr
   if (!existsSync(outDir) || !statSync(outDir).isDirectory())
     throw new ZeropointError("io-error", `cannot write ${flags.output}: ${outDir} is not a directory`);
   const criterion = parseCriterion(flags.maxLoss);
+  // Every file tune writes is checked against what it reads (after symlinks): the model, its
+  // external data, the plan, the report and the history.
+  assertOutputsSafe(
+    [flags.input, ...onnx.externalDataFiles(flags.input)],
+    [
+      { flag: "-o", path: flags.output },
+      { flag: "-o (external data)", path: `${flags.output}.data` },
+      { flag: "-o (plan)", path: `${flags.output}.plan.json` },
+      { flag: "--report", path: flags.report ?? `${flags.output}.sensitivity.html` },
+      ...(flags.history !== undefined ? [{ flag: "--history", path: flags.history }] : []),
+    ],
+  );
   const { model } = onnx.loadModel(flags.input);
   const graph = model.graph as NonNullable<typeof model.graph>;
   const initializers = new Set(graph.initializer.map((t) => t.name));

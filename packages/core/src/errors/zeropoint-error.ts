@@ -21,7 +21,8 @@ export type ZeropointErrorCode =
   | "invalid-model"
   | "invalid-calibration-data"
   | "missing-dependency"
-  | "io-error";
+  | "io-error"
+  | "unsafe-path";
 
 const MARKER = Symbol.for("@zeropoint/core/error");
 

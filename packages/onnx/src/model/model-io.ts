@@ -4,6 +4,7 @@ import {
   openSync,
   readFileSync,
   readSync,
+  realpathSync,
   renameSync,
   rmSync,
   statSync,
@@ -11,7 +12,7 @@ import {
   writeSync,
 } from "node:fs";
 import { basename, dirname, isAbsolute, join, normalize, resolve } from "node:path";
-import { ZeropointError } from "@zeropoint/core";
+import { isPathInside, ZeropointError } from "@zeropoint/core";
 import { ModelProtoType, type OnnxGraph, type OnnxModel, type OnnxTensor, toNumber } from "./onnx-schema.js";
 import { expectedByteLength, tensorDims } from "./tensor-data.js";
 
@@ -31,7 +32,10 @@ export interface LoadedModel {
  * against its dims and type before anything is allocated. Malformed input gives `invalid-model`
  * naming the file (never a protobuf exception).
  */
-export function loadModel(source: string | Uint8Array, options: { baseDir?: string } = {}): LoadedModel {
+export function loadModel(
+  source: string | Uint8Array,
+  options: { baseDir?: string; allowDirs?: readonly string[] } = {},
+): LoadedModel {
   const path = typeof source === "string" ? source : undefined;
   const label = path ?? "<bytes>";
   let bytes: Uint8Array;
@@ -54,8 +58,31 @@ export function loadModel(source: string | Uint8Array, options: { baseDir?: stri
   }
   if (model.opsetImport.length === 0) throw new ZeropointError("invalid-model", `${label}: model declares no opset`);
   const baseDir = options.baseDir ?? (path !== undefined ? dirname(resolve(path)) : undefined);
-  forEachTensor(model.graph, (t, where) => validateTensor(t, where, label, baseDir));
+  const allowed = { baseDir, allowDirs: options.allowDirs ?? [] };
+  forEachTensor(model.graph, (t, where) => validateTensor(t, where, label, allowed));
   return path === undefined ? { model } : { model, path };
+}
+
+/**
+ * The files a model file references as external data (absolute paths, not checked or read), so a
+ * caller can refuse outputs that would overwrite them. A file that does not decode references none.
+ */
+export function externalDataFiles(path: string): string[] {
+  let model: OnnxModel;
+  try {
+    model = ModelProtoType.decode(readFileSync(path)) as unknown as OnnxModel;
+  } catch {
+    return [];
+  }
+  if (model.graph === undefined || model.graph === null) return [];
+  const dir = dirname(resolve(path));
+  const files = new Set<string>();
+  forEachTensor(model.graph, (t) => {
+    if (t.dataLocation !== 1) return;
+    const location = (t.externalData ?? []).find((e) => e.key === "location")?.value;
+    if (location) files.add(resolve(dir, location));
+  });
+  return [...files];
 }
 
 /** Visits every tensor of a graph: initializers and Constant/attribute tensors, recursively. */
@@ -71,14 +98,19 @@ export function forEachTensor(graph: OnnxGraph, visit: (t: OnnxTensor, where: st
   }
 }
 
-function validateTensor(t: OnnxTensor, where: string, label: string, baseDir: string | undefined): void {
+interface AllowedDirs {
+  readonly baseDir: string | undefined;
+  readonly allowDirs: readonly string[];
+}
+
+function validateTensor(t: OnnxTensor, where: string, label: string, allowed: AllowedDirs): void {
   for (const d of tensorDims(t)) {
     if (!Number.isSafeInteger(d) || d < 0)
       throw new ZeropointError("invalid-model", `${label}: ${where} has invalid dimension ${d}`);
   }
   const expected = expectedByteLength(t);
   if (t.dataLocation === 1) {
-    readExternal(t, where, label, baseDir, expected);
+    readExternal(t, where, label, allowed, expected);
     return;
   }
   if (expected !== undefined && t.rawData !== undefined && t.rawData.length > 0 && t.rawData.length !== expected) {
@@ -90,13 +122,59 @@ function validateTensor(t: OnnxTensor, where: string, label: string, baseDir: st
   }
 }
 
+/**
+ * The real path of an external-data file, or an `unsafe-path` error: after following every symlink
+ * it must lie inside the model's directory or a directory the caller allowed. A downloaded model
+ * must not be able to read `/etc/passwd` or `~/.ssh` through a symlink or a symlinked directory
+ * (the class of onnx's external-data traversal CVEs).
+ */
+function resolveExternalFile(
+  file: string,
+  location: string,
+  where: string,
+  label: string,
+  allowed: AllowedDirs,
+): string {
+  let real: string;
+  try {
+    real = realpathSync(file);
+  } catch (cause) {
+    throw new ZeropointError(
+      "invalid-model",
+      `${label}: ${where} external data file ${location} cannot be resolved (${(cause as NodeJS.ErrnoException).code ?? (cause as Error).message})`,
+      { cause, details: { file } },
+    );
+  }
+  const roots = [allowed.baseDir as string, ...allowed.allowDirs].map((d) => {
+    try {
+      return realpathSync(d);
+    } catch {
+      return resolve(d);
+    }
+  });
+  if (!roots.some((root) => isPathInside(root, real))) {
+    throw new ZeropointError(
+      "unsafe-path",
+      `${label}: ${where} external data ${location} resolves to ${real}, outside the model directory (pass --allow-dir to permit it)`,
+      { details: { file, real } },
+    );
+  }
+  if (!statSync(real).isFile()) {
+    throw new ZeropointError("invalid-model", `${label}: ${where} external data ${location} is not a regular file`, {
+      details: { file: real },
+    });
+  }
+  return real;
+}
+
 function readExternal(
   t: OnnxTensor,
   where: string,
   label: string,
-  baseDir: string | undefined,
+  allowed: AllowedDirs,
   expected: number | undefined,
 ): void {
+  const baseDir = allowed.baseDir;
   const entries = new Map((t.externalData ?? []).map((e) => [e.key ?? "", e.value ?? ""]));
   const location = entries.get("location");
   if (location === undefined || location === "")
@@ -110,13 +188,15 @@ function readExternal(
   const normalized = normalize(location);
   if (isAbsolute(normalized) || normalized.startsWith("..")) {
     throw new ZeropointError(
-      "invalid-model",
+      "unsafe-path",
       `${label}: ${where} external location ${location} leaves the model directory`,
+      { details: { location } },
     );
   }
-  const file = join(baseDir, normalized);
-  if (!existsSync(file))
+  const joined = join(baseDir, normalized);
+  if (!existsSync(joined))
     throw new ZeropointError("invalid-model", `${label}: ${where} external data file ${location} is missing`);
+  const file = resolveExternalFile(joined, location, where, label, allowed);
   const fileSize = statSync(file).size;
   const offset = Number(entries.get("offset") ?? 0);
   const length = entries.has("length") ? Number(entries.get("length")) : (expected ?? fileSize - offset);

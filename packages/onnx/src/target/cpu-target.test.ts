@@ -6,12 +6,7 @@ import { dynamicQuantizeLinear, gemmInt8, INT16_MAX, maxU8S8PairSum, parseCpuinf
 import { EMULATED_CPU, mnistSplit, probeMlasArithmetic, runOnEmulatedCpu } from "@zeropoint/test-helpers";
 import * as ort from "onnxruntime-node";
 import { afterAll, describe, expect, it } from "vitest";
-import {
-  encodeModel,
-  mnistCalibration,
-  ortReference,
-  sharedModelBytes,
-} from "../../test-fixtures/mnist-eval.js";
+import { encodeModel, mnistCalibration, ortReference, sharedModelBytes } from "../../test-fixtures/mnist-eval.js";
 import type { OnnxModel, OnnxTensor } from "../model/onnx-schema.js";
 import { readIntegers, tensorDims } from "../model/tensor-data.js";
 import { quantizeDynamic } from "../quantize/quantize-dynamic.js";
@@ -229,7 +224,9 @@ describe(`accuracy on an emulated ${EMULATED_CPU.label}`, () => {
     for (let i = 0; i < labels.length; i++) if (top1[i] === labels[i]) ok++;
     const accuracy = ok / labels.length;
     const reference = ortReference().cnn?.qdq as number;
-    console.log(`cnn static QDQ per-channel on ${EMULATED_CPU.label}: ${accuracy.toFixed(4)} (onnxruntime's quantizer ${reference})`);
+    console.log(
+      `cnn static QDQ per-channel on ${EMULATED_CPU.label}: ${accuracy.toFixed(4)} (onnxruntime's quantizer ${reference})`,
+    );
     expect(Math.abs(accuracy - reference)).toBeLessThanOrEqual(0.003);
   }, 900_000);
 });

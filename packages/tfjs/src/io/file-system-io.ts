@@ -1,8 +1,17 @@
 import { randomBytes } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+import {
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  realpathSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
 import { basename, dirname, join, resolve } from "node:path";
 import type * as tf from "@tensorflow/tfjs-core";
-import { ZeropointError } from "@zeropoint/core";
+import { isPathInside, ZeropointError } from "@zeropoint/core";
 
 type ModelArtifacts = tf.io.ModelArtifacts;
 type WeightsManifestEntry = tf.io.WeightsManifestEntry;
@@ -62,7 +71,7 @@ function modelJsonPath(path: string): string {
  * @param path - the model.json file, or the directory holding it.
  * @throws ZeropointError `io-error` (unreadable file, naming it) or `invalid-model`.
  */
-export function readModelArtifacts(path: string): ModelArtifacts {
+export function readModelArtifacts(path: string, options: ReadModelOptions = {}): ModelArtifacts {
   const file = modelJsonPath(path);
   let text: string;
   try {
@@ -101,12 +110,7 @@ export function readModelArtifacts(path: string): ModelArtifacts {
     }
     let groupBytes = 0;
     for (const shard of group.paths) {
-      const shardFile = join(dir, shard);
-      if (!existsSync(shardFile)) {
-        throw new ZeropointError("io-error", `weight shard ${shardFile} listed in ${basename(file)} is missing`, {
-          details: { file: shardFile },
-        });
-      }
+      const shardFile = safeShardPath(dir, shard, file, options.allowDirs ?? []);
       const bytes = readFileSync(shardFile);
       buffers.push(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength));
       groupBytes += bytes.byteLength;
@@ -136,6 +140,58 @@ export function readModelArtifacts(path: string): ModelArtifacts {
   if (json.signature !== undefined) artifacts.signature = json.signature;
   if (json.modelInitializer !== undefined) artifacts.modelInitializer = json.modelInitializer;
   return artifacts;
+}
+
+/**
+ * The real path of a weight shard named by a manifest, or a typed error: it must exist, be a
+ * regular file, and after following symlinks lie inside the model's directory (or an allowed one).
+ * A model downloaded from the internet must not read `../../home/user/.ssh/id_rsa` as weights.
+ */
+function safeShardPath(dir: string, shard: unknown, file: string, allowDirs: readonly string[]): string {
+  if (typeof shard !== "string" || shard === "") {
+    throw new ZeropointError("invalid-model", `${file}: a weightsManifest path is not a file name`, {
+      details: { file },
+    });
+  }
+  const shardFile = join(dir, shard);
+  if (!existsSync(shardFile)) {
+    throw new ZeropointError("io-error", `weight shard ${shardFile} listed in ${basename(file)} is missing`, {
+      details: { file: shardFile },
+    });
+  }
+  let real: string;
+  try {
+    real = realpathSync(shardFile);
+  } catch (cause) {
+    throw new ZeropointError("invalid-model", `weight shard ${shard} listed in ${basename(file)} cannot be resolved`, {
+      cause,
+      details: { file: shardFile },
+    });
+  }
+  const roots = [dir, ...allowDirs].map((d) => (existsSync(d) ? realpathSync(d) : resolve(d)));
+  if (!roots.some((root) => isPathInside(root, real))) {
+    throw new ZeropointError(
+      "unsafe-path",
+      `weight shard ${shard} listed in ${basename(file)} resolves to ${real}, outside the model directory (pass --allow-dir to permit it)`,
+      { details: { file: shardFile, real } },
+    );
+  }
+  if (!statSync(real).isFile()) {
+    throw new ZeropointError(
+      "invalid-model",
+      `weight shard ${shard} listed in ${basename(file)} is not a regular file`,
+      {
+        details: { file: real },
+      },
+    );
+  }
+  return real;
+}
+
+/** Options for {@link readModelArtifacts}. */
+export interface ReadModelOptions {
+  /** Directories besides the model's own that weight shards may resolve into. */
+  readonly allowDirs?: readonly string[];
 }
 
 /** Options for {@link writeModelArtifacts}. */
