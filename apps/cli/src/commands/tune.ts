@@ -1,9 +1,8 @@
-import { appendFileSync, existsSync, readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import {
   additiveLatencyModel,
   defaultRecipe,
-  type HistoryEntry,
   type LatencyProfile,
   parseCriterion,
   recipeToJSON,
@@ -18,6 +17,7 @@ import { UsageError } from "../errors.js";
 import { assertOutputsSafe } from "../output-guard.js";
 import { table } from "../report.js";
 import { sensitivityHtml } from "../sensitivity-html.js";
+import { historyDigest, openHistory } from "../tune-history.js";
 
 /** Parsed flags of `zeropoint tune`. */
 export interface TuneFlags {
@@ -142,15 +142,27 @@ export async function runTune(flags: TuneFlags, out: (line: string) => void): Pr
   const target = await onnx.resolveCpuTarget(flags.targetCpu);
   say(`  target CPU: ${target.kernel} (${target.label})`);
   const profile = await latencyProfileFor(flags, onnx, model, adapter, batch64, say);
-  const history = flags.history;
-  const entries: HistoryEntry[] =
-    history !== undefined && existsSync(history)
-      ? readFileSync(history, "utf8")
-          .split("\n")
-          .filter((l) => l.trim() !== "")
-          .map((l) => JSON.parse(l) as HistoryEntry)
-      : [];
-  if (entries.length > 0) say(`  resuming: ${entries.length} trials already in ${history}`);
+  const history =
+    flags.history === undefined
+      ? undefined
+      : openHistory(
+          flags.history,
+          historyDigest({
+            model: onnx.encodeModel(model),
+            settings: {
+              maxLoss: flags.maxLoss,
+              objective: flags.objective,
+              strategy: flags.strategy,
+              samples: flags.samples,
+              targetCpu: flags.targetCpu,
+              recipe: "static-default",
+            },
+            data: [flags.calibData, flags.evalData],
+          }),
+        );
+  if (history?.dropped) say(`  ${flags.history}: dropped a torn last line (an interrupted write)`);
+  if ((history?.entries.length ?? 0) > 0)
+    say(`  resuming: ${history?.entries.length} trials already in ${flags.history}`);
   const result = await tune(adapter, {
     criterion,
     latency: additiveLatencyModel(profile),
@@ -158,14 +170,7 @@ export async function runTune(flags: TuneFlags, out: (line: string) => void): Pr
     strategy: flags.strategy,
     maxTrials: flags.maxTrials,
     timeoutMs: flags.timeoutMs,
-    ...(history !== undefined
-      ? {
-          history: {
-            load: () => entries,
-            append: (e: HistoryEntry) => appendFileSync(history, `${JSON.stringify(e)}\n`),
-          },
-        }
-      : {}),
+    ...(history !== undefined ? { history: { load: () => history.entries, append: history.append } } : {}),
     // No per-plan timing here: the per-node search ranks plans by its latency model (repeatable for a
     // given profile), and its best plan is then timed live against float and every other format,
     // interleaved until the interval is ±3% (searchFormats). Only those figures are called measured.
