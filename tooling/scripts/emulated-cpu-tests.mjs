@@ -26,7 +26,7 @@ const result = spawnSync(
   ],
   {
     cwd: join(root, "packages/core"),
-    env: { ...process.env, ZEROPOINT_EXPECT_U8S8_SATURATION: saturates },
+    env: { ...process.env, ZEROPOINT_EXPECT_U8S8_SATURATION: saturates, ZEROPOINT_EMULATED_CPU: cpu },
     encoding: "utf8",
   },
 );

@@ -1,5 +1,11 @@
 import { parseArgs } from "node:util";
-import { CALIBRATION_METHODS, type CalibrationMethod, TARGET_CPUS, type TargetCpu } from "@zeropoint/core";
+import {
+  CALIBRATION_METHODS,
+  type CalibrationMethod,
+  parseCriterion,
+  TARGET_CPUS,
+  type TargetCpu,
+} from "@zeropoint/core";
 import { modelKind } from "./adapters.js";
 import { runCompare } from "./commands/compare.js";
 import { runDoctor } from "./commands/doctor.js";
@@ -109,9 +115,76 @@ function oneOf<T extends string>(name: string, v: string | undefined, allowed: r
   return v as T;
 }
 
+function checkedMaxLoss(text: string): string {
+  try {
+    parseCriterion(text);
+  } catch (e) {
+    throw new UsageError(`--max-loss: ${(e as Error).message}`);
+  }
+  return text;
+}
+
 function reduceRangeFlag(on: boolean | undefined, off: boolean | undefined): boolean | undefined {
   if (on === true && off === true) throw new UsageError("--reduce-range and --no-reduce-range contradict each other");
   return on === true ? true : off === true ? false : undefined;
+}
+
+/**
+ * `--samples -1` would make parseArgs call "-1" an option ("argument is ambiguous"); join such a
+ * value to its flag (`--samples=-1`) so the flag's own check says what is wrong with it.
+ */
+function joinNegativeValues(args: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i] as string;
+    const next = args[i + 1];
+    if (a.startsWith("--") && !a.includes("=") && next !== undefined && /^-\d/.test(next)) {
+      out.push(`${a}=${next}`);
+      i++;
+    } else out.push(a);
+  }
+  return out;
+}
+
+/** Flags that only some approaches (or only one framework) use: passing them elsewhere is an error, not a no-op. */
+const ONNX_STATIC_ONLY = ["format", "activation-type", "calibrate", "symmetric-activations", "target"] as const;
+const ONNX_INT4_ONLY = ["block-size", "int4-format"] as const;
+const TFJS_ONLY = ["weight-range", "min-sqnr", "weight-bits", "backend"] as const;
+const ONNX_ONLY = [
+  "format",
+  "activation-type",
+  "exclude-nodes",
+  "op-types",
+  "plan",
+  "reduce-range",
+  "no-reduce-range",
+  "target-cpu",
+  "symmetric-activations",
+  "block-size",
+  "int4-format",
+  "target",
+  "input-shape",
+  "allow-dir",
+] as const;
+
+function rejectInapplicable(
+  values: Record<string, unknown>,
+  kind: "onnx" | "tfjs",
+  approach: string,
+  weightType: string | undefined,
+): void {
+  const given = (flag: string) => values[flag] !== undefined;
+  const refuse = (flag: string, why: string) => {
+    throw new UsageError(`--${flag} ${why}; it would change nothing here`);
+  };
+  if (kind === "tfjs") {
+    for (const f of ONNX_ONLY) if (given(f)) refuse(f, "applies to ONNX models, not tfjs");
+    return;
+  }
+  for (const f of TFJS_ONLY) if (given(f)) refuse(f, "applies to tfjs models, not ONNX");
+  if (approach !== "static") for (const f of ONNX_STATIC_ONLY) if (given(f)) refuse(f, "applies to --approach static");
+  if (!(approach === "weight-only" && weightType === "int4"))
+    for (const f of ONNX_INT4_ONLY) if (given(f)) refuse(f, "applies to --approach weight-only --weight-type int4");
 }
 
 /** Entry point: returns the process exit code. Errors print one line on stderr. */
@@ -120,7 +193,8 @@ export async function main(
   out: (line: string) => void = (l) => process.stdout.write(`${l}\n`),
 ): Promise<number> {
   try {
-    const [command, ...rest] = argv;
+    const [command, ...restArgs] = argv;
+    const rest = joinNegativeValues(restArgs);
     if (command === undefined || command === "--help" || command === "-h" || command === "help") {
       out(HELP);
       return 0;
@@ -227,7 +301,7 @@ export async function main(
           calibData: values["calib-data"],
           evalData: values["eval-data"],
           holdoutData: values["holdout-data"],
-          maxLoss: values["max-loss"] ?? "0.5%",
+          maxLoss: checkedMaxLoss(values["max-loss"] ?? "0.5%"),
           objective: oneOf("objective", values.objective, ["latency", "size", "accuracy"] as const, "latency"),
           strategy: oneOf("strategy", values.strategy, ["basic", "sensitivity"] as const, "basic"),
           maxTrials: positiveInt("max-trials", values["max-trials"], 100),
@@ -287,6 +361,12 @@ export async function main(
       });
       if (positionals.length !== 1) throw new UsageError("quantize takes one input model");
       if (values.output === undefined) throw new UsageError("quantize needs -o <output>");
+      rejectInapplicable(
+        values,
+        modelKind(positionals[0] as string),
+        values.approach ?? "static",
+        values["weight-type"],
+      );
       if (modelKind(positionals[0] as string) === "tfjs") {
         const approach = oneOf("approach", values.approach, ["static", "dynamic", "weight-only"] as const, "static");
         const minSqnr = values["min-sqnr"] === undefined ? undefined : Number(values["min-sqnr"]);

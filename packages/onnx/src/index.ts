@@ -31,6 +31,7 @@ export {
 } from "./model/model-io.js";
 export type { OnnxGraph, OnnxModel, OnnxNode, OnnxTensor } from "./model/onnx-schema.js";
 export { readFloat32, readIntegers, tensorDims, valueInfoDims } from "./model/tensor-data.js";
+export { QUANTIZABLE_OP_TYPES } from "./quantize/op-registry.js";
 export { ensureOpset } from "./quantize/opset.js";
 export type { CommonQuantizeOptions } from "./quantize/options.js";
 export { DYNAMIC_OPS, type DynamicQuantizeOptions, quantizeDynamic } from "./quantize/quantize-dynamic.js";

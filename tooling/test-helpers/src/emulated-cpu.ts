@@ -22,7 +22,13 @@ export function runOnEmulatedCpu(script: string, args: readonly string[] = [], t
     EMULATED_CPU.qemu,
     ["-cpu", EMULATED_CPU.cpu, process.execPath, "--conditions=@zeropoint/source", "--import", "tsx", script, ...args],
     // The calling package (vitest runs in it) has tsx among its devDependencies.
-    { cwd: process.cwd(), encoding: "utf8", timeout: timeoutMs, maxBuffer: 256 * 1024 * 1024 },
+    {
+      cwd: process.cwd(),
+      env: { ...process.env, ZEROPOINT_EMULATED_CPU: EMULATED_CPU.cpu },
+      encoding: "utf8",
+      timeout: timeoutMs,
+      maxBuffer: 256 * 1024 * 1024,
+    },
   );
   if (result.error !== undefined) {
     throw new Error(

@@ -65,6 +65,20 @@ export async function runQuantize(flags: QuantizeFlags, out: (line: string) => v
       name: v.name ?? "",
       dims: onnx.valueInfoDims(v),
     }));
+  for (const name of Object.keys(flags.inputShapes)) {
+    if (!inputs.some((i) => i.name === name)) {
+      throw new UsageError(
+        `--input-shape ${name}: the model has no input ${name} (its inputs: ${inputs.map((i) => i.name).join(", ")})`,
+      );
+    }
+  }
+  const known = onnx.QUANTIZABLE_OP_TYPES[flags.approach];
+  const unknown = (flags.opTypes ?? []).filter((op) => !known.has(op));
+  if (unknown.length > 0) {
+    throw new UsageError(
+      `--op-types ${unknown.join(",")}: not an op ${flags.approach} quantization handles (it handles ${[...known].sort().join(", ")})`,
+    );
+  }
   const plan = flags.plan === undefined ? undefined : await readPlan(flags.plan);
   const common = {
     perChannel: flags.perChannel,

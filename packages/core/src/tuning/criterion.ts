@@ -9,9 +9,20 @@ export interface AccuracyCriterion {
 /** Parses `0.5%` (relative) or `0.005abs` (absolute). */
 export function parseCriterion(text: string): AccuracyCriterion {
   const relative = /^(\d+(?:\.\d+)?)%$/.exec(text.trim());
-  if (relative) return { kind: "relative", maxLoss: Number(relative[1]) / 100 };
+  // A loss of 100% or more accepts any model, including one that predicts nothing: a typo, not a criterion.
+  if (relative) {
+    const maxLoss = Number(relative[1]) / 100;
+    if (maxLoss >= 1)
+      throw new ZeropointError("invalid-argument", `max loss ${text} accepts any model; use less than 100%`);
+    return { kind: "relative", maxLoss };
+  }
   const absolute = /^(\d+(?:\.\d+)?)abs$/.exec(text.trim());
-  if (absolute) return { kind: "absolute", maxLoss: Number(absolute[1]) };
+  if (absolute) {
+    const maxLoss = Number(absolute[1]);
+    if (maxLoss >= 1)
+      throw new ZeropointError("invalid-argument", `max loss ${text} accepts any accuracy; use less than 1abs`);
+    return { kind: "absolute", maxLoss };
+  }
   throw new ZeropointError("invalid-argument", `max loss must look like 0.5% or 0.005abs, got ${JSON.stringify(text)}`);
 }
 

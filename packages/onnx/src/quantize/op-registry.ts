@@ -72,3 +72,13 @@ export function dataInputs(opType: string, inputCount: number): number[] {
       return [0];
   }
 }
+
+/**
+ * Every op type each approach can quantize (`--op-types` is checked against it, so a misspelt op
+ * is an error rather than a run that quantizes nothing).
+ */
+export const QUANTIZABLE_OP_TYPES: Readonly<Record<"static" | "dynamic" | "weight-only", ReadonlySet<string>>> = {
+  static: new Set([...COMPUTE_OPS, ...SHARE_OPS, ...REMOVABLE_OPS]),
+  dynamic: new Set(["MatMul", "Gemm", "Conv", "Gather"]),
+  "weight-only": new Set(["Conv", "MatMul", "Gemm"]),
+};
