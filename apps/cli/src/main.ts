@@ -165,6 +165,7 @@ const ONNX_ONLY = [
   "target",
   "input-shape",
   "allow-dir",
+  "no-check-latency",
 ] as const;
 
 function rejectInapplicable(

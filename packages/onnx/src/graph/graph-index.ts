@@ -16,6 +16,7 @@ export class GraphIndex {
   readonly graphInputs = new Set<string>();
   readonly graphOutputs = new Set<string>();
   private readonly names = new Set<string>();
+  private readonly nextSuffix = new Map<string, number>();
 
   constructor(readonly graph: OnnxGraph) {
     for (const t of graph.initializer) {
@@ -45,9 +46,13 @@ export class GraphIndex {
 
   /** A name not used by any tensor or node, derived from `base`. */
   uniqueName(base: string): string {
-    let name = base;
-    let k = 1;
+    // The next suffix to try is remembered per base: emitters ask for the same base once per node
+    // (a shared constant's `_quantized`, `QuantizeLinear`), and rescanning `_1.._k` every time made
+    // a 100k-node graph quadratic.
+    let k = this.nextSuffix.get(base) ?? 1;
+    let name = k === 1 ? base : `${base}_${k - 1}`;
     while (this.names.has(name)) name = `${base}_${k++}`;
+    this.nextSuffix.set(base, k);
     this.names.add(name);
     return name;
   }
