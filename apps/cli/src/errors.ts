@@ -12,3 +12,13 @@ export function errorLine(error: unknown): string {
   if (error instanceof UsageError) return `zeropoint: ${error.message} (see zeropoint --help)`;
   return `zeropoint: unexpected error: ${(error as Error)?.message ?? String(error)}`;
 }
+
+/** The error as JSON, for `--json` runs: what a script reads instead of parsing the line. */
+export function errorJson(error: unknown, exitCode: number): string {
+  const base = ZeropointError.isInstance(error)
+    ? { code: error.code, message: error.message }
+    : error instanceof UsageError
+      ? { code: "usage", message: error.message }
+      : { code: "unexpected", message: (error as Error)?.message ?? String(error) };
+  return JSON.stringify({ error: { ...base, exitCode } });
+}

@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import {
   CALIBRATION_METHODS,
@@ -14,7 +15,7 @@ import { runMatrix } from "./commands/matrix.js";
 import { type QuantizeFlags, runQuantize } from "./commands/quantize.js";
 import { runQuantizeTfjs } from "./commands/tfjs.js";
 import { parseDuration, runTune } from "./commands/tune.js";
-import { errorLine, UsageError } from "./errors.js";
+import { errorJson, errorLine, UsageError } from "./errors.js";
 
 const HELP = `zeropoint: quantize neural networks from Node
 
@@ -62,6 +63,12 @@ tfjs options (model.json input; static is emulated int8: fake-quantized model + 
   --weight-bits N                         static: symmetric weight grid width 2..8, default 8
   --per-channel                           static: per-channel Dense kernels too (convolutions always are)
   --backend wasm|cpu|tensorflow           default: tfjs-node if installed, else wasm, else cpu
+
+doctor: prints which integer kernel onnxruntime uses here (feature flags confirmed by a probe) and the
+  defaults that follow (7-bit weights where uint8 x int8 saturates).
+
+exit codes: 0 ok, 1 error (typed, one line; JSON under --json), 2 usage, 3 degraded (tune: criterion not
+met, or nothing at float speed or better)
 
 tune options:
   --eval-data <source>                    tuning data: mnist:test-even (accuracy), or samples without labels (top-1 agreement)
@@ -113,6 +120,58 @@ function oneOf<T extends string>(name: string, v: string | undefined, allowed: r
   if (!(allowed as readonly string[]).includes(v))
     throw new UsageError(`--${name} must be one of ${allowed.join(", ")}, got ${v}`);
   return v as T;
+}
+
+/** The CLI's version, from its package.json. */
+function cliVersion(): string {
+  const pkg = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { version: string };
+  return pkg.version;
+}
+
+const EXAMPLES: Readonly<Record<string, string>> = {
+  quantize: `examples:
+  zeropoint quantize model.onnx -o model.int8.onnx --calib-data ./samples --per-channel
+  zeropoint quantize model.onnx -o model.dyn.onnx --approach dynamic
+  zeropoint quantize model.onnx -o model.int8.onnx --calib-data ./samples --target-cpu avx2
+  zeropoint quantize tfjs-model/model.json -o tfjs-out --approach weight-only --weight-type uint8`,
+  tune: `examples:
+  zeropoint tune model.onnx -o model.tuned.onnx --calib-data mnist:train --eval-data mnist:test-even --max-loss 0.5%`,
+  inspect: `examples:
+  zeropoint inspect model.onnx
+  zeropoint inspect tfjs-model/model.json --json`,
+  compare: `examples:
+  zeropoint compare model.onnx --calib-data mnist:train --eval-data mnist --out report.html`,
+  matrix: `examples:
+  zeropoint matrix --format md`,
+  doctor: `examples:
+  zeropoint doctor
+  zeropoint doctor --json`,
+};
+
+/** Help for one command: its usage line, the options section that belongs to it, and examples. */
+function commandHelp(command: string): string {
+  const examples = EXAMPLES[command];
+  if (examples === undefined) throw new UsageError(`unknown command ${command}`);
+  const lines = HELP.split("\n");
+  const usage = lines.filter(
+    (l) => l.trimStart().startsWith(`zeropoint ${command} `) || l.trim() === `zeropoint ${command}`,
+  );
+  const start = lines.findIndex((l) => l.startsWith(`${command} options`));
+  const section: string[] = [];
+  if (start >= 0) {
+    for (let i = start; i < lines.length; i++) {
+      const l = lines[i] as string;
+      if (i > start && l.trim() === "") break;
+      section.push(l);
+    }
+  }
+  if (command === "quantize") {
+    const tfjs = lines.findIndex((l) => l.startsWith("tfjs options"));
+    for (let i = tfjs; i >= 0 && i < lines.length && (lines[i] as string).trim() !== ""; i++)
+      section.push(lines[i] as string);
+  }
+  const exits = lines.find((l) => l.startsWith("exit codes")) ?? "";
+  return [`usage:`, ...usage, "", ...section, "", examples, "", exits].join("\n");
 }
 
 function checkedMaxLoss(text: string): string {
@@ -200,8 +259,12 @@ export async function main(
       out(HELP);
       return 0;
     }
-    if (command === "--version") {
-      out("zeropoint 0.0.0");
+    if (command === "--version" || command === "-v") {
+      out(`zeropoint ${cliVersion()}`);
+      return 0;
+    }
+    if (restArgs.includes("--help") || restArgs.includes("-h")) {
+      out(commandHelp(command));
       return 0;
     }
     if (command === "inspect") {
@@ -458,8 +521,12 @@ export async function main(
     throw new UsageError(`unknown command ${command}`);
   } catch (error) {
     const parseError = (error as { code?: string }).code?.startsWith("ERR_PARSE_ARGS");
-    process.stderr.write(`${errorLine(parseError ? new UsageError((error as Error).message) : error)}\n`);
-    return error instanceof UsageError || parseError ? 2 : 1;
+    const typed = parseError ? new UsageError((error as Error).message) : error;
+    const code = typed instanceof UsageError ? 2 : 1;
+    process.stderr.write(`${errorLine(typed)}\n`);
+    if (argv.includes("--json")) out(errorJson(typed, code));
+    if (argv.includes("--debug") && error instanceof Error && error.stack) process.stderr.write(`${error.stack}\n`);
+    return code;
   }
 }
 
