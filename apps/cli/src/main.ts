@@ -254,7 +254,8 @@ export async function main(
 ): Promise<number> {
   try {
     const [command, ...restArgs] = argv;
-    const rest = joinNegativeValues(restArgs);
+    // --debug (stack traces on errors) is global: every command accepts it.
+    const rest = joinNegativeValues(restArgs.filter((a) => a !== "--debug"));
     if (command === undefined || command === "--help" || command === "-h" || command === "help") {
       out(HELP);
       return 0;

@@ -56,13 +56,10 @@ describe("zeropoint tune", () => {
   it("writes the model, a plan that zeropoint quantize --plan re-applies, and the sensitivity page", async () => {
     const out = join(work, "cnn.tuned.onnx");
     const { code, report } = await run(args(out, join(work, "h1.jsonl")));
-    expect(code).toBe(0);
-    expect(report.status).toBe("met");
-    // The per-node plan: float convolutions (much slower in int8 here); its final candidates are
-    // verified by live timing, so a Gemm whose int8 gain is within noise may go either way.
+    // The per-node plan: float convolutions (much slower in int8 in the seeding profile).
     expect(report.floatNodes).toEqual(expect.arrayContaining(["/c1/Conv", "/c2/Conv"]));
-    expect((report.holdout as { spec: string }).spec).toBe("mnist:test-odd");
-    // The approach × format search measured every passing candidate live and chose one not slower than float.
+    expect((report.perNode as { status: string }).status).toBe("met");
+    // The approach × format search measured every passing candidate live.
     const formats = report.formats as { id: string; passed: boolean; speed?: { speedup: number; rounds: number } }[];
     expect(formats.map((f) => f.id)).toEqual([
       "static-qdq-per-node",
@@ -73,13 +70,24 @@ describe("zeropoint tune", () => {
       "weight-only-int8",
     ]);
     for (const f of formats) if (f.passed) expect(f.speed?.rounds).toBeGreaterThanOrEqual(10);
-    const chosen = report.chosen as { id: string; speed: { speedup: number } };
-    expect(chosen.speed.speedup).toBeGreaterThanOrEqual(1);
-    const best = Math.max(...formats.filter((f) => f.passed).map((f) => f.speed?.speedup ?? 0));
-    expect(chosen.speed.speedup).toBe(best);
     const html = readFileSync(`${out}.sensitivity.html`, "utf8");
     expect(html).toContain('<svg id="sensitivity-chart"');
     for (const n of ["/c1/Conv", "/c2/Conv", "/l1/Gemm", "/l2/Gemm"]) expect(html).toContain(n);
+    const best = Math.max(...formats.filter((f) => f.passed).map((f) => f.speed?.speedup ?? 0));
+    if (best < 1) {
+      // Nothing that meets the criterion is at least as fast as float on this CPU: nothing is written.
+      expect(code).toBe(3);
+      expect(report.chosen).toBeNull();
+      expect(report.message).toContain("at least as fast as float");
+      expect(existsSync(out)).toBe(false);
+      return;
+    }
+    expect(code).toBe(0);
+    expect(report.status).toBe("met");
+    expect((report.holdout as { spec: string }).spec).toBe("mnist:test-odd");
+    // The fastest passing candidate, never one slower than float.
+    const chosen = report.chosen as { id: string; speed: { speedup: number } };
+    expect(chosen.speed.speedup).toBe(best);
     const again = join(work, "cnn.replanned.onnx");
     const lines: string[] = [];
     const approach = chosen.id.startsWith("static")
@@ -146,7 +154,8 @@ describe("zeropoint tune", () => {
     expect(before).toBeGreaterThanOrEqual(4);
     expect(existsSync(out)).toBe(false);
     const { code, report } = await run(args(out, history));
-    expect(code).toBe(0);
+    // Exit 0 with a model, or 3 when nothing passing is at least as fast as float on this CPU.
+    expect(code).toBe(report.chosen === null ? 3 : 0);
     const trials = report.trials as { reused: boolean }[];
     expect(trials.filter((t) => t.reused).length).toBe(before);
     const fresh = await run(args(join(work, "cnn.fresh.onnx"), join(work, "h3.jsonl")));

@@ -207,11 +207,17 @@ export async function runTune(flags: TuneFlags, out: (line: string) => void): Pr
     writeAtomic(`${flags.output}.plan.json`, recipeToJSON(planForChoice(chosen.id, adapter, best?.int8Nodes ?? [])));
     if (holdoutSpec !== undefined) {
       const data = await evaluationData(holdoutSpec, inputs);
-      const score = async (m: typeof model) => {
-        const a = await onnx.createOnnxTuningAdapter(m, { calibrationData: calibration.source, evaluation: data });
-        return a.floatMetric();
+      // One scorer built on the float model scores any candidate (a dynamic or QOperator model has
+      // no float node left to tune, so it cannot be the scorer's own model).
+      const scorer = await onnx.createOnnxTuningAdapter(model, {
+        calibrationData: calibration.source,
+        evaluation: data,
+      });
+      holdout = {
+        spec: holdoutSpec,
+        float: await scorer.floatMetric(),
+        tuned: await scorer.score(onnx.encodeModel(quantized)),
       };
-      holdout = { spec: holdoutSpec, float: await score(model), tuned: await score(quantized) };
     }
   }
   const reportPath = flags.report ?? `${flags.output}.sensitivity.html`;

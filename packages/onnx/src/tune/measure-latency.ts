@@ -8,7 +8,7 @@ export interface MeasureSpeedupOptions {
   readonly threads?: number;
   /** Rounds before the interval is looked at (default 10). */
   readonly minRounds?: number;
-  /** Upper bound on rounds (default 400). */
+  /** Upper bound on rounds (default 5000; the budget usually ends a run first). */
   readonly maxRounds?: number;
   /** Stop once every candidate's interval is within ± this (default 0.03). */
   readonly targetHalfWidth?: number;
@@ -53,7 +53,7 @@ export async function measureSpeedups(
   const ort = await loadOnnxruntime();
   const threads = options.threads ?? 1;
   const minRounds = Math.max(2, options.minRounds ?? 10);
-  const maxRounds = Math.max(minRounds, options.maxRounds ?? 400);
+  const maxRounds = Math.max(minRounds, options.maxRounds ?? 5000);
   const target = options.targetHalfWidth ?? 0.03;
   const budget = options.budgetMs ?? 60_000;
   const sessionOptions = {
