@@ -57,10 +57,45 @@ export function loadModel(
     throw new ZeropointError("invalid-model", `${label}: not an ONNX model (no graph)`);
   }
   if (model.opsetImport.length === 0) throw new ZeropointError("invalid-model", `${label}: model declares no opset`);
+  checkGraphStructure(model.graph, label);
   const baseDir = options.baseDir ?? (path !== undefined ? dirname(resolve(path)) : undefined);
   const allowed = { baseDir, allowDirs: options.allowDirs ?? [] };
   forEachTensor(model.graph, (t, where) => validateTensor(t, where, label, allowed));
   return path === undefined ? { model } : { model, path };
+}
+
+/** The largest dimension a graph input may declare: beyond int32, no runtime allocates it. */
+const MAX_INPUT_DIM = 2 ** 31 - 1;
+
+/**
+ * Structural checks the protobuf decoder cannot make, so later passes never meet them as untyped
+ * failures: one initializer per name (a duplicate makes "which weight" ambiguous, and onnxruntime
+ * rejects it), and graph-input dimensions a runtime could allocate.
+ */
+function checkGraphStructure(graph: OnnxGraph, label: string): void {
+  const seen = new Set<string>();
+  for (const t of graph.initializer) {
+    const name = t.name ?? "";
+    if (seen.has(name)) {
+      throw new ZeropointError("invalid-model", `${label}: initializer ${name} is defined twice`, {
+        details: { tensor: name },
+      });
+    }
+    seen.add(name);
+  }
+  for (const v of graph.input) {
+    for (const [axis, d] of (v.type?.tensorType?.shape?.dim ?? []).entries()) {
+      if (d.dimValue === undefined || d.dimValue === null) continue;
+      const n = toNumber(d.dimValue);
+      if (!Number.isSafeInteger(n) || n < 0 || n > MAX_INPUT_DIM) {
+        throw new ZeropointError(
+          "invalid-model",
+          `${label}: graph input ${v.name ?? "?"} declares dimension ${axis} = ${String(d.dimValue)}, beyond what a runtime can allocate`,
+          { details: { input: v.name } },
+        );
+      }
+    }
+  }
 }
 
 /**

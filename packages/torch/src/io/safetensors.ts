@@ -48,8 +48,14 @@ export function readSafetensors(bytes: Uint8Array, file = "<bytes>"): Map<string
   const dataStart = 8 + headerLength;
   const dataLength = bytes.length - dataStart;
   const out = new Map<string, StateTensor>();
+  const ranges: { key: string; start: number; end: number }[] = [];
   for (const [key, entry] of Object.entries(header)) {
     if (key === "__metadata__") continue;
+    if (typeof entry !== "object" || entry === null || Array.isArray(entry)) {
+      throw new ZeropointError("invalid-model", `${file}: tensor ${key} is ${JSON.stringify(entry)}, not an entry`, {
+        details: { key },
+      });
+    }
     const e = entry as { dtype?: unknown; shape?: unknown; data_offsets?: unknown };
     const size = typeof e.dtype === "string" ? SIZES[e.dtype] : undefined;
     if (size === undefined)
@@ -83,6 +89,7 @@ export function readSafetensors(bytes: Uint8Array, file = "<bytes>"): Map<string
         { details: { key } },
       );
     }
+    ranges.push({ key, start, end });
     const at = dataStart + start;
     const data = new Float32Array(count);
     for (let i = 0; i < count; i++) {
@@ -117,6 +124,33 @@ export function readSafetensors(bytes: Uint8Array, file = "<bytes>"): Map<string
       }
     }
     out.set(key, { data, shape });
+  }
+  // The safetensors format indexes its byte buffer entirely and without overlaps: two entries
+  // sharing bytes (or bytes no entry owns) mean a corrupt or crafted file.
+  ranges.sort((a, b) => a.start - b.start || a.end - b.end);
+  let cursor = 0;
+  for (const r of ranges) {
+    if (r.start < cursor) {
+      throw new ZeropointError("invalid-model", `${file}: tensor ${r.key} overlaps the data of another tensor`, {
+        details: { key: r.key },
+      });
+    }
+    if (r.start > cursor) {
+      throw new ZeropointError(
+        "invalid-model",
+        `${file}: bytes ${cursor}..${r.start} before tensor ${r.key} belong to no tensor`,
+        {
+          details: { key: r.key },
+        },
+      );
+    }
+    cursor = r.end;
+  }
+  if (cursor !== dataLength) {
+    throw new ZeropointError(
+      "invalid-model",
+      `${file}: ${dataLength - cursor} trailing data bytes belong to no tensor`,
+    );
   }
   return out;
 }
