@@ -189,7 +189,7 @@ export function loadCalibrationData(
       let used = 0;
       for (const file of files) {
         if (used >= samples) return;
-        const array = parseNpy(readFileSync(join(spec, file)), join(spec, file));
+        const array = parseNpy(readSampleFile(join(spec, file)), join(spec, file));
         const isBatch = array.shape.length === shape.length + 1;
         const rowsInFile = isBatch ? (array.shape[0] as number) : 1;
         const rowShape = isBatch ? array.shape.slice(1) : array.shape;
@@ -267,7 +267,7 @@ function imageData(
         const data = new Float32Array(rows * per);
         for (let r = 0; r < rows; r++) {
           const file = join(dir, files[start + r] as string);
-          const decoded = decodeImage(readFileSync(file), file);
+          const decoded = decodeImage(readSampleFile(file), file);
           if (image.resize === undefined && (decoded.width !== width || decoded.height !== height)) {
             throw new ZeropointError(
               "invalid-calibration-data",
@@ -280,4 +280,25 @@ function imageData(
       }
     },
   };
+}
+
+/**
+ * Reads one sample file; a directory, a symlink loop or an unreadable file named like a sample is
+ * a typed error naming it (not an EISDIR/ELOOP from Node).
+ */
+function readSampleFile(file: string): Buffer {
+  try {
+    return readFileSync(file);
+  } catch (cause) {
+    const code = (cause as NodeJS.ErrnoException).code;
+    const why =
+      code === "EISDIR"
+        ? "is a directory, not a sample file"
+        : code === "ELOOP"
+          ? "is a symlink loop"
+          : code === "ENOENT"
+            ? "does not exist (a dangling symlink?)"
+            : `cannot be read (${code ?? (cause as Error).message})`;
+    throw new ZeropointError("invalid-calibration-data", `${file} ${why}`, { cause, details: { file } });
+  }
 }
