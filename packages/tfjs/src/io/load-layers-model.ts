@@ -9,7 +9,8 @@ import { parseLayerGraph } from "../graph/layer-graph.js";
  * `tf.serialization.registerClass`, such as zeropoint's fake-quant layers). tfjs would otherwise
  * fail with a bare "Unknown layer"; this names the layer and the file.
  *
- * @throws ZeropointError `unsupported-op` naming the first layer with an unknown class.
+ * @throws ZeropointError `unsupported-op` naming the first layer with an unknown class;
+ *   `invalid-model` when tfjs refuses the weights (missing, permuted shape, wrong dtype).
  */
 export async function loadLayersModelChecked(
   artifacts: tf.io.ModelArtifacts,
@@ -28,5 +29,14 @@ export async function loadLayersModelChecked(
       );
     }
   }
-  return tfl.loadLayersModel(tf.io.fromMemory(artifacts));
+  try {
+    return await tfl.loadLayersModel(tf.io.fromMemory(artifacts));
+  } catch (cause) {
+    // tfjs checks each weight against its variable (missing weight, permuted or wrong shape, dtype)
+    // with plain Errors; the message names the weight, and this adds the file and a code.
+    throw new ZeropointError("invalid-model", `${where}: tfjs cannot build the model: ${(cause as Error).message}`, {
+      cause,
+      details: { file: where },
+    });
+  }
 }
