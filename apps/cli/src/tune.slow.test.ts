@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "no
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { loadModel, modelDigest, readCpuFeatures, resolveCpuTarget } from "@zeropoint/onnx";
+import { FORMAT_CANDIDATES, loadModel, modelDigest, readCpuFeatures, resolveCpuTarget } from "@zeropoint/onnx";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { main } from "./main.js";
 
@@ -61,14 +61,7 @@ describe("zeropoint tune", () => {
     expect((report.perNode as { status: string }).status).toBe("met");
     // The approach × format search measured every passing candidate live.
     const formats = report.formats as { id: string; passed: boolean; speed?: { speedup: number; rounds: number } }[];
-    expect(formats.map((f) => f.id)).toEqual([
-      "static-qdq-per-node",
-      "static-qdq",
-      "static-qoperator",
-      "dynamic",
-      "dynamic-matmul",
-      "weight-only-int8",
-    ]);
+    expect(formats.map((f) => f.id)).toEqual([...FORMAT_CANDIDATES]);
     for (const f of formats) if (f.passed) expect(f.speed?.rounds).toBeGreaterThanOrEqual(10);
     const html = readFileSync(`${out}.sensitivity.html`, "utf8");
     expect(html).toContain('<svg id="sensitivity-chart"');
