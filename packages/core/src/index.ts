@@ -17,6 +17,7 @@ export {
   type QuantDtype,
 } from "./dtype/dtype.js";
 export { ZeropointError, type ZeropointErrorCode } from "./errors/zeropoint-error.js";
+export { onInterrupt, staleTempFiles, tempFileOwner } from "./io/interrupt-cleanup.js";
 export {
   IR_OPS,
   type IrAttribute,

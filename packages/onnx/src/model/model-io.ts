@@ -2,6 +2,7 @@ import {
   closeSync,
   existsSync,
   openSync,
+  readdirSync,
   readFileSync,
   readSync,
   realpathSync,
@@ -12,7 +13,7 @@ import {
   writeSync,
 } from "node:fs";
 import { basename, dirname, isAbsolute, join, normalize, resolve } from "node:path";
-import { isPathInside, ZeropointError } from "@zeropoint/core";
+import { isPathInside, onInterrupt, staleTempFiles, ZeropointError } from "@zeropoint/core";
 import { ModelProtoType, type OnnxGraph, type OnnxModel, type OnnxTensor, toNumber } from "./onnx-schema.js";
 import { expectedByteLength, tensorDims } from "./tensor-data.js";
 
@@ -313,6 +314,12 @@ export function saveModel(
   const dataName = `${basename(path)}.data`;
   const dataPath = join(dir, dataName);
   const tmpData = `${dataPath}${suffix}`;
+  removeStaleTempFiles(dir, [basename(path), dataName]);
+  // A signal between writing and renaming removes the temp files (see core's onInterrupt).
+  const unregister = onInterrupt(() => {
+    rmSync(tmpModel, { force: true });
+    rmSync(tmpData, { force: true });
+  });
   let dataBytes = 0;
   try {
     let toWrite = model;
@@ -356,7 +363,23 @@ export function saveModel(
     rmSync(tmpData, { force: true });
     if (cause instanceof ZeropointError) throw cause;
     throw new ZeropointError("io-error", `cannot write ${path}: ${(cause as Error).message}`, { cause });
+  } finally {
+    unregister();
   }
+}
+
+/**
+ * Removes temp files a killed writer left for these targets (`<target>.tmp-<pid>-*` whose process is
+ * gone): SIGKILL cannot be handled, so the next write cleans up after it.
+ */
+export function removeStaleTempFiles(dir: string, targets: readonly string[]): void {
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return;
+  }
+  for (const name of staleTempFiles(names, targets)) rmSync(join(dir, name), { force: true });
 }
 
 function writeChunks(path: string, chunks: Uint8Array[]): void {

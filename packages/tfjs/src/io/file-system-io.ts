@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import {
   existsSync,
   mkdirSync,
+  readdirSync,
   readFileSync,
   realpathSync,
   renameSync,
@@ -11,7 +12,7 @@ import {
 } from "node:fs";
 import { basename, dirname, join, resolve } from "node:path";
 import type * as tf from "@tensorflow/tfjs-core";
-import { isPathInside, ZeropointError } from "@zeropoint/core";
+import { isPathInside, onInterrupt, staleTempFiles, ZeropointError } from "@zeropoint/core";
 
 type ModelArtifacts = tf.io.ModelArtifacts;
 type WeightsManifestEntry = tf.io.WeightsManifestEntry;
@@ -232,19 +233,40 @@ export function writeModelArtifacts(dir: string, artifacts: ModelArtifacts, opti
   if (artifacts.modelInitializer !== undefined) extra.modelInitializer = artifacts.modelInitializer;
   files.push(["model.json", JSON.stringify(json)]);
   const tag = `.tmp-${process.pid}-${randomBytes(4).toString("hex")}`;
+  removeStaleTempFiles(
+    out,
+    files.map(([name]) => name),
+  );
+  // Listed before it is written: a write that fails half-way (ENOSPC) leaves a partial temp file too.
   const written: string[] = [];
+  const unregister = onInterrupt(() => {
+    for (const tmp of written) rmSync(tmp, { force: true });
+  });
   try {
     for (const [name, content] of files) {
       const tmp = join(out, name + tag);
-      writeFileSync(tmp, content);
       written.push(tmp);
+      writeFileSync(tmp, content);
     }
     for (const [name] of files) renameSync(join(out, name + tag), join(out, name));
   } catch (cause) {
     for (const tmp of written) rmSync(tmp, { force: true });
     throw new ZeropointError("io-error", `cannot write the model to ${out}`, { cause, details: { file: out } });
+  } finally {
+    unregister();
   }
   return join(out, "model.json");
+}
+
+/** Removes shards and model.json temp files that a killed writer (SIGKILL) left in `dir`. */
+function removeStaleTempFiles(dir: string, targets: readonly string[]): void {
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return;
+  }
+  for (const name of staleTempFiles(names, targets)) rmSync(join(dir, name), { force: true });
 }
 
 /**
