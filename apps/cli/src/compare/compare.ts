@@ -8,7 +8,6 @@ import {
   sqnr,
   ZeropointError,
 } from "@zeropoint/core";
-import { encodeModel } from "@zeropoint/onnx";
 import { top1 } from "../top1.js";
 import { floatBuilds, type Predict } from "./float-builds.js";
 
@@ -226,7 +225,7 @@ export async function compareModel(options: CompareOptions): Promise<CompareRepo
       weightType: "int8",
     });
     const seconds = (performance.now() - started) / 1000;
-    const bytes = encodeModel(q);
+    const bytes = onnx.encodeModel(q);
     const perLayer: Record<string, { scale: number; zeroPoint: number; weightSqnr?: number }> = {};
     for (const { node, outputNode } of layers) {
       let a = report.activations?.[outputNode.output];
@@ -258,7 +257,7 @@ export async function compareModel(options: CompareOptions): Promise<CompareRepo
     const started = performance.now();
     const { model: q } = await onnx.quantizeDynamic(model, { weightType: "int8" });
     const seconds = (performance.now() - started) / 1000;
-    const bytes = encodeModel(q);
+    const bytes = onnx.encodeModel(q);
     await measure(
       {
         framework: "onnx",
