@@ -4,8 +4,9 @@
 import { createInterface } from "node:readline";
 import { ZeropointError } from "@zeropoint/core";
 import * as ort from "onnxruntime-node";
-import { encodeModel, quantizeStatic } from "../src/index.js";
+import { encodeModel, loadModel, quantizeStatic } from "../src/index.js";
 import { sharedModelBytes } from "./mnist-eval.js";
+import { mutateStructure } from "./structure-mutations.js";
 
 // A plain copy: Buffer#slice would return views and mutations would pile up across cases.
 const original = new Uint8Array(sharedModelBytes("mlp"));
@@ -35,11 +36,14 @@ function mutate(seed: number): Uint8Array {
   return bytes;
 }
 
+const decoded = loadModel(original).model;
+
 for await (const line of lines) {
-  const { seed } = JSON.parse(line) as { seed: number };
+  const { seed, kind } = JSON.parse(line) as { seed: number; kind?: "bytes" | "structure" };
   let result: Record<string, unknown>;
   try {
-    const input = mutate(seed);
+    // Byte flips exercise the decoder; structure edits give valid protobuf with wrong semantics.
+    const input = kind === "structure" ? encodeModel(mutateStructure(decoded, seed)) : mutate(seed);
     const calibration = [
       { input: { data: new Float32Array(2 * 784).map((_, i) => ((i * 31 + seed) % 97) / 97), dims: [2, 1, 28, 28] } },
     ];

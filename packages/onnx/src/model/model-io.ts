@@ -70,10 +70,12 @@ const MAX_INPUT_DIM = 2 ** 31 - 1;
 
 /**
  * Structural checks the protobuf decoder cannot make, so later passes never meet them as untyped
- * failures: one initializer per name (a duplicate makes "which weight" ambiguous, and onnxruntime
+ * failures: at least one output, one initializer per name (a duplicate makes "which weight" ambiguous, and onnxruntime
  * rejects it), and graph-input dimensions a runtime could allocate.
  */
 function checkGraphStructure(graph: OnnxGraph, label: string): void {
+  // A model that computes nothing cannot be run, calibrated or checked.
+  if (graph.output.length === 0) throw new ZeropointError("invalid-model", `${label}: the graph declares no outputs`);
   const seen = new Set<string>();
   for (const t of graph.initializer) {
     const name = t.name ?? "";
