@@ -30,6 +30,11 @@ const BYTES_PER_ELEMENT: Readonly<Record<string, number>> = {
 
 /** Stored bytes of one manifest entry (its quantized dtype when quantized). */
 export function storedByteLength(entry: WeightsManifestEntry, where = "model.json"): number {
+  if (typeof entry !== "object" || entry === null || typeof entry.name !== "string" || entry.name === "") {
+    throw new ZeropointError("invalid-model", `${where}: a weightsManifest weight has no name`, {
+      details: { file: where },
+    });
+  }
   const dtype = entry.quantization?.dtype ?? entry.dtype;
   const size = BYTES_PER_ELEMENT[dtype];
   if (size === undefined) {
@@ -125,7 +130,15 @@ export function readModelArtifacts(path: string, options: ReadModelOptions = {})
         { details: { file, expected, actual: groupBytes } },
       );
     }
-    specs.push(...group.weights);
+    for (const w of group.weights) {
+      // Two weights of one name: tfjs would silently load one of them into both places.
+      if (specs.some((seen) => seen.name === w.name)) {
+        throw new ZeropointError("invalid-model", `${file}: weight ${w.name} is listed twice in weightsManifest`, {
+          details: { file, weight: w.name },
+        });
+      }
+      specs.push(w);
+    }
   }
   const weightData = weightBytes(buffers.map((b) => b.slice().buffer as ArrayBuffer));
   const artifacts: ModelArtifacts = {
