@@ -9,6 +9,7 @@ import { encodeModel } from "../model/model-io.js";
 import { DataType, type OnnxModel, type OnnxValueInfo, toNumber } from "../model/onnx-schema.js";
 import { loadOnnxruntime } from "../runtime/onnxruntime.js";
 import { type CalibrationBatch, type CalibrationSource, iterateSource } from "./calibration-source.js";
+import { buildSegments, type GraphSegment, runSegments, SEGMENT_THRESHOLD } from "./graph-segments.js";
 
 /** Progress of a calibration run. */
 export interface CalibrationProgress {
@@ -36,6 +37,10 @@ export interface CalibrateOptions {
    * get a new observer.
    */
   readonly resume?: ReadonlyMap<string, Observer>;
+  /** Exposed tensors above which the graph runs in segments (default {@link SEGMENT_THRESHOLD}). */
+  readonly segmentThreshold?: number;
+  /** Nodes per segment when segmented (default 2048). */
+  readonly segmentNodes?: number;
 }
 
 /** Result of a calibration run: one streaming observer per tensor. */
@@ -53,10 +58,22 @@ export async function discoverTensorTypes(model: OnnxModel): Promise<Map<string,
   const ort = await loadOnnxruntime();
   const graph = model.graph;
   if (!graph) throw new ZeropointError("invalid-model", "model has no graph");
-  const augmented = exposeTensors(
-    model,
-    graph.node.flatMap((n) => n.output).filter((o) => o !== ""),
-  );
+  const all = graph.node.flatMap((n) => n.output).filter((o) => o !== "");
+  if (all.length > SEGMENT_THRESHOLD) {
+    // Very large graphs: the segments' sessions report every tensor's type (see graph-segments).
+    const segments = await buildSegments(ort, model, new Set(all));
+    const types = new Map<string, string>();
+    for (const s of segments) {
+      for (const [k, v] of s.types) types.set(k, v);
+      await s.session.release();
+    }
+    for (const v of graph.input) {
+      const elem = v.type?.tensorType?.elemType;
+      if (elem !== undefined) types.set(v.name ?? "", elem === DataType.FLOAT ? "float32" : `onnx-${elem}`);
+    }
+    return types;
+  }
+  const augmented = exposeTensors(model, all);
   const session = await createSession(ort, augmented);
   try {
     const types = new Map<string, string>();
@@ -124,7 +141,18 @@ export async function calibrate(
   const inputs = graph.input.filter((v) => inputNames.has(v.name ?? ""));
   const graphInputTensors = tensors.filter((t) => inputNames.has(t));
   const fetched = tensors.filter((t) => !inputNames.has(t));
-  const session = await createSession(ort, exposeTensors(model, fetched));
+  // Very large graphs run in segments (see graph-segments); others in one session exposing all.
+  const segmented = fetched.length > (options.segmentThreshold ?? SEGMENT_THRESHOLD);
+  const segments: GraphSegment[] = segmented
+    ? await buildSegments(ort, model, new Set(fetched), options.segmentNodes)
+    : [];
+  const session = segmented ? undefined : await createSession(ort, exposeTensors(model, fetched));
+  const wanted = new Set(fetched);
+  const run = async (feeds: Record<string, unknown>): Promise<Record<string, { type: string; data: unknown }>> => {
+    if (fetched.length === 0) return {};
+    if (session !== undefined) return (await session.run(feeds as never, fetched)) as never;
+    return Object.fromEntries(await runSegments(segments, feeds, wanted));
+  };
   let samples = 0;
   let batches = 0;
   let perPass: number | undefined;
@@ -139,7 +167,7 @@ export async function calibrate(
         const rows = (Object.values(batch)[0]?.dims[0] as number | undefined) ?? 1;
         if (rows === 0) continue;
         const feeds = makeFeeds(ort, inputs, batch, batches, options.inputShapes);
-        const results = fetched.length > 0 ? await session.run(feeds, fetched) : {};
+        const results = await run(feeds);
         for (const name of graphInputTensors)
           observeInPass(observers.get(name), pass, (batch[name] as { data: Float32Array }).data);
         for (const name of fetched) {
@@ -167,7 +195,8 @@ export async function calibrate(
       perPass = samples;
     }
   } finally {
-    await session.release();
+    await session?.release();
+    for (const s of segments) await s.session.release();
   }
   return { observers, samples, batches };
 }
