@@ -38,6 +38,15 @@ describe("no command writes over what it reads", () => {
     expect(existsSync(join(work, "tune", "out.onnx"))).toBe(false);
   });
 
+  it("compare --out <the input model> is refused before the comparison runs", async () => {
+    const input = copyOf("compare");
+    const before = readFileSync(input);
+    const r = await runCli(["compare", input, "--out", input]);
+    expect(r.code).toBe(2);
+    expect(r.err).toContain("--out");
+    expect(readFileSync(input).equals(before)).toBe(true);
+  });
+
   it("a tfjs -o that is a symlink to the input model's directory is refused and the model is unchanged", async () => {
     const dir = join(work, "tfjs-in");
     cpSync(tfjsModel, dir, { recursive: true });

@@ -1,11 +1,13 @@
-import { existsSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { basename, join, resolve } from "node:path";
 import { parseRecipe, type Recipe, ZeropointError } from "@zeropoint/core";
 import { modelKind } from "../adapters.js";
+import { writeFileAtomic } from "../atomic-write.js";
 import { type CompareReport, compareModel } from "../compare/compare.js";
 import { compareHtml, rowLabel } from "../compare/report-html.js";
 import { loadCalibrationData, loadMnist } from "../data/calibration-data.js";
 import { UsageError } from "../errors.js";
+import { assertOutputsSafe } from "../output-guard.js";
 import { table } from "../report.js";
 
 /** Flags of `zeropoint compare`. */
@@ -37,6 +39,9 @@ export async function runCompare(
   if (modelKind(flags.model) !== "onnx")
     throw new UsageError("compare takes an ONNX model (the frameworks are built from it)");
   const onnx = await import("@zeropoint/onnx");
+  const html = resolve(flags.out ?? `zeropoint-compare-${basename(flags.model).replace(/\.onnx$/, "")}.html`);
+  // Checked before the long comparison, after symlinks: the report never replaces the model.
+  assertOutputsSafe([flags.model, ...onnx.externalDataFiles(flags.model)], [{ flag: "--out", path: html }]);
   const { model } = onnx.loadModel(flags.model);
   const graph = model.graph as NonNullable<typeof model.graph>;
   const initializers = new Set(graph.initializer.map((t) => t.name));
@@ -63,14 +68,7 @@ export async function runCompare(
       if (!quiet) process.stderr.write(`  ${s}...\n`);
     },
   });
-  const html = resolve(flags.out ?? `zeropoint-compare-${basename(flags.model).replace(/\.onnx$/, "")}.html`);
-  const tmp = `${html}.tmp-${process.pid}`;
-  try {
-    writeFileSync(tmp, compareHtml(report));
-    renameSync(tmp, html);
-  } catch (cause) {
-    throw new ZeropointError("io-error", `cannot write the report ${html}`, { cause });
-  }
+  writeFileAtomic(html, compareHtml(report));
   const result = { ...report, html };
   if (quiet) return result;
   out(

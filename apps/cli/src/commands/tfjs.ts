@@ -1,6 +1,7 @@
-import { existsSync, renameSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, statSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { type CalibrationMethod, sqnr, ZeropointError } from "@zeropoint/core";
+import { writeFileAtomic } from "../atomic-write.js";
 import { loadCalibrationData } from "../data/calibration-data.js";
 import { UsageError } from "../errors.js";
 import { assertOutputDirectorySafe } from "../output-guard.js";
@@ -128,9 +129,7 @@ function inputDims(
 }
 
 function writeJsonAtomic(path: string, value: unknown): void {
-  const tmp = `${path}.tmp-${process.pid}`;
-  writeFileSync(tmp, `${JSON.stringify(value, null, 2)}\n`);
-  renameSync(tmp, path);
+  writeFileAtomic(path, `${JSON.stringify(value, null, 2)}\n`);
 }
 
 /** `zeropoint quantize <dir>/model.json -o <outdir>` for tfjs models. */

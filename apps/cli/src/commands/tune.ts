@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, statSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import {
   additiveLatencyModel,
@@ -12,6 +12,7 @@ import {
 } from "@zeropoint/core";
 import type { CalibrationBatch } from "@zeropoint/onnx";
 import { loadOnnxAdapter, modelKind, onnxOnly } from "../adapters.js";
+import { writeFileAtomic } from "../atomic-write.js";
 import { type InputSpec, loadCalibrationData, loadMnist } from "../data/calibration-data.js";
 import { UsageError } from "../errors.js";
 import { assertOutputsSafe } from "../output-guard.js";
@@ -75,12 +76,6 @@ function evaluationData(
     batches,
     description: `${data.description} (no labels: top-1 agreement with float)`,
   }));
-}
-
-function writeAtomic(path: string, text: string): void {
-  const tmp = `${path}.tmp-${process.pid}`;
-  writeFileSync(tmp, text);
-  renameSync(tmp, path);
 }
 
 /** Runs `zeropoint tune`: returns the JSON-able report. */
@@ -204,7 +199,10 @@ export async function runTune(flags: TuneFlags, out: (line: string) => void): Pr
   if (chosen !== undefined) {
     const quantized = chosen.model;
     onnx.saveModel(quantized, flags.output);
-    writeAtomic(`${flags.output}.plan.json`, recipeToJSON(planForChoice(chosen.id, adapter, best?.int8Nodes ?? [])));
+    writeFileAtomic(
+      `${flags.output}.plan.json`,
+      recipeToJSON(planForChoice(chosen.id, adapter, best?.int8Nodes ?? [])),
+    );
     if (holdoutSpec !== undefined) {
       const data = await evaluationData(holdoutSpec, inputs);
       // One scorer built on the float model scores any candidate (a dynamic or QOperator model has
@@ -221,7 +219,7 @@ export async function runTune(flags: TuneFlags, out: (line: string) => void): Pr
     }
   }
   const reportPath = flags.report ?? `${flags.output}.sensitivity.html`;
-  writeAtomic(reportPath, sensitivityHtml(`zeropoint tune: ${flags.input}`, result, floatNodes));
+  writeFileAtomic(reportPath, sensitivityHtml(`zeropoint tune: ${flags.input}`, result, floatNodes));
   const status = chosen !== undefined ? "met" : "not-met";
   const message =
     chosen !== undefined

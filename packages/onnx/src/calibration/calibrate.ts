@@ -11,6 +11,10 @@ import { loadOnnxruntime } from "../runtime/onnxruntime.js";
 import { type CalibrationBatch, type CalibrationSource, iterateSource } from "./calibration-source.js";
 import { buildSegments, type GraphSegment, runSegments, SEGMENT_THRESHOLD } from "./graph-segments.js";
 
+const ELEM_NAMES: Readonly<Record<number, string>> = Object.fromEntries(
+  Object.entries(DataType).map(([k, v]) => [v, k.toLowerCase()]),
+);
+
 /** Progress of a calibration run. */
 export interface CalibrationProgress {
   readonly pass: number;
@@ -225,6 +229,15 @@ function makeFeeds(
   }
   for (const v of inputs) {
     const name = v.name ?? "";
+    const elem = v.type?.tensorType?.elemType;
+    if (elem !== undefined && elem !== DataType.FLOAT) {
+      // Calibration batches are float32; feeding them to another type fails inside onnxruntime.
+      throw new ZeropointError(
+        "invalid-dtype",
+        `input ${name} is ${ELEM_NAMES[elem] ?? `ONNX type ${elem}`}: calibration data is float32 only for now`,
+        { details: { input: name } },
+      );
+    }
     const value = batch[name];
     if (value === undefined)
       throw new ZeropointError("invalid-calibration-data", `calibration batch ${index} has no data for input ${name}`);

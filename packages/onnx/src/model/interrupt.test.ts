@@ -77,6 +77,28 @@ describe("interrupted saves leave no temp files and no partial model", () => {
     }
   }
 
+  it("a write that fails half-way (a file-size limit, as a full disk: EFBIG like ENOSPC) leaves no temp file and no output", async () => {
+    const dir = mkdtempSync(join(work, "full-"));
+    const child = spawn(
+      "sh",
+      [
+        "-c",
+        `ulimit -f 2000; exec "${process.execPath}" --conditions=@zeropoint/source --import tsx "${writer}" "${join(dir, "m.onnx")}" external`,
+      ],
+      { stdio: ["ignore", "ignore", "pipe"] },
+    );
+    let stderr = "";
+    child.stderr.on("data", (c: Buffer) => {
+      stderr += c.toString();
+    });
+    const code = await new Promise<number | null>((r) => child.once("exit", (c) => r(c)));
+    expect(code).not.toBe(0);
+    expect(stderr).toContain("io-error");
+    expect(stderr).toContain("EFBIG");
+    expect(temps(dir)).toEqual([]);
+    expect(existsSync(join(dir, "m.onnx"))).toBe(false);
+  }, 60_000);
+
   it("SIGKILL may leave a temp file; the next save to the same path removes it", async () => {
     const dir = mkdtempSync(join(work, "kill-"));
     // A temp file of a process that no longer exists, as SIGKILL leaves it.
