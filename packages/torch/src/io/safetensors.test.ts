@@ -50,3 +50,30 @@ describe("readSafetensors: crafted headers are typed errors", () => {
     );
   });
 });
+
+describe("loading a state dict whose dtypes lie", () => {
+  it("a parameter stored as I32 with the right shape and byte length is a typed error naming the key", async () => {
+    const { Linear } = await import("../nn/layers.js");
+    const layer = new Linear(2, 1);
+    const i32 = (...v: number[]) => new Uint8Array(Int32Array.from(v).buffer);
+    const bytes = file(
+      {
+        weight: { dtype: "I32", shape: [1, 2], data_offsets: [0, 8] },
+        bias: { dtype: "F32", shape: [1], data_offsets: [8, 12] },
+      },
+      new Uint8Array([...i32(1065353216, 1073741824), ...f32(0.5)]),
+    );
+    expect(() => layer.loadStateDict(readSafetensors(bytes, "lying.safetensors"))).toThrow(
+      expect.objectContaining({ code: "invalid-dtype", message: expect.stringContaining("weight is stored as I32") }),
+    );
+    // The same values stored as F32 load.
+    const good = file(
+      {
+        weight: { dtype: "F32", shape: [1, 2], data_offsets: [0, 8] },
+        bias: { dtype: "F32", shape: [1], data_offsets: [8, 12] },
+      },
+      new Uint8Array([...f32(1, 2), ...f32(0.5)]),
+    );
+    layer.loadStateDict(readSafetensors(good, "good.safetensors"));
+  });
+});

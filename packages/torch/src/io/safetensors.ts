@@ -123,7 +123,7 @@ export function readSafetensors(bytes: Uint8Array, file = "<bytes>"): Map<string
           data[i] = view.getUint8(o);
       }
     }
-    out.set(key, { data, shape });
+    out.set(key, { data, shape, dtype: e.dtype as string });
   }
   // The safetensors format indexes its byte buffer entirely and without overlaps: two entries
   // sharing bytes (or bytes no entry owns) mean a corrupt or crafted file.

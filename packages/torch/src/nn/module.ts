@@ -8,7 +8,12 @@ export type ForwardHook = (module: Module, input: Tensor, output: Tensor) => Ten
 export interface StateTensor {
   readonly data: Float32Array;
   readonly shape: readonly number[];
+  /** The stored dtype (safetensors' `F32`, `I64`, ...), when read from a file. */
+  readonly dtype?: string;
 }
+
+/** Stored dtypes that hold real numbers: a parameter loaded from anything else is a mislabelled file. */
+const FLOAT_DTYPES = new Set(["F64", "F32", "F16", "BF16"]);
 
 /**
  * Base of all modules, as torch.nn.Module: registered parameters, buffers and children, a
@@ -126,9 +131,18 @@ export abstract class Module {
         { details: { missing, unexpected } },
       );
     }
+    const parameterNames = new Set(this.namedParameters().map(([n]) => n));
     for (const [key, target] of targets) {
       const source = state.get(key);
       if (source === undefined) continue;
+      // Same bytes, same shape, wrong meaning: int32 bits read as weights would load "fine".
+      if (parameterNames.has(key) && source.dtype !== undefined && !FLOAT_DTYPES.has(source.dtype)) {
+        throw new ZeropointError(
+          "invalid-dtype",
+          `state dict key ${key} is stored as ${source.dtype}, but it is a parameter (floating point)`,
+          { details: { key } },
+        );
+      }
       const same = source.shape.length === target.shape.length && source.shape.every((d, i) => d === target.shape[i]);
       if (!same) {
         throw new ZeropointError(
