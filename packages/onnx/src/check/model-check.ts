@@ -109,8 +109,8 @@ export async function checkQuantizedModel(
       const feeds = Object.fromEntries(
         Object.entries(batch).map(([k, v]) => [k, new ort.Tensor("float32", v.data, [...v.dims])]),
       );
-      const f = await floatSession.run(feeds);
-      const q = await quantSession.run(feeds);
+      const f = await runChecked(floatSession, feeds, "float");
+      const q = await runChecked(quantSession, feeds, "quantized");
       for (const o of outputs) {
         push(reference, `out:${o}`, (f[o] as { data: Float32Array }).data);
         push(approx, `out:${o}`, (q[o] as { data: Float32Array }).data);
@@ -163,4 +163,24 @@ export async function checkQuantizedModel(
     quantizedOps: opCounts(quantizedModel),
     samples: rows,
   };
+}
+
+/**
+ * One onnxruntime run of the check, with onnxruntime's failure (an input of another dtype, a shape
+ * the model does not accept) as a typed error saying which model and what onnxruntime said.
+ */
+async function runChecked<S extends { run(feeds: never): Promise<unknown> }>(
+  session: S,
+  feeds: Record<string, unknown>,
+  which: "float" | "quantized",
+): Promise<Awaited<ReturnType<S["run"]>>> {
+  try {
+    return (await session.run(feeds as never)) as Awaited<ReturnType<S["run"]>>;
+  } catch (cause) {
+    throw new ZeropointError(
+      "invalid-calibration-data",
+      `onnxruntime could not run the ${which} model on the check data: ${(cause as Error).message.split("\n")[0]}`,
+      { cause },
+    );
+  }
 }

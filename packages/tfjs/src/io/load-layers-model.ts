@@ -29,6 +29,19 @@ export async function loadLayersModelChecked(
       );
     }
   }
+  for (const w of artifacts.weightSpecs ?? []) {
+    // Every LayersModel variable is float32 (a quantized manifest says so in `quantization`); an
+    // int32 kernel of the same byte length would otherwise load its bits as numbers.
+    if (w.dtype !== "float32") {
+      throw new ZeropointError(
+        "invalid-model",
+        `${where}: weight ${w.name} is ${w.dtype}, a LayersModel stores float32`,
+        {
+          details: { file: where, weight: w.name },
+        },
+      );
+    }
+  }
   try {
     return await tfl.loadLayersModel(tf.io.fromMemory(artifacts));
   } catch (cause) {

@@ -20,4 +20,26 @@ describe("weights that do not fit the layers are typed errors", () => {
     });
     expect(readFileSync(bundled, "utf8")).toContain(kernel.name);
   });
+
+  it("a kernel stored as int32 (same bytes as float32) is refused with a typed error naming the weight", async () => {
+    await useBackend("cpu");
+    const artifacts = readModelArtifacts(bundled);
+    const kernel = (artifacts.weightSpecs ?? []).find((w) => w.shape.length === 4) as { name: string; dtype: string };
+    kernel.dtype = "int32";
+    await expect(loadLayersModelChecked(artifacts, "model.json")).rejects.toMatchObject({
+      code: "invalid-model",
+      message: expect.stringContaining(kernel.name),
+    });
+  });
+
+  it("a manifest missing a weight (bytes and list cut together) is a typed error", async () => {
+    await useBackend("cpu");
+    const artifacts = readModelArtifacts(bundled);
+    const specs = artifacts.weightSpecs ?? [];
+    const last = specs.pop() as { shape: number[] };
+    const bytes = last.shape.reduce((a, b) => a * b, 1) * 4;
+    const data = artifacts.weightData as ArrayBuffer;
+    artifacts.weightData = data.slice(0, data.byteLength - bytes);
+    await expect(loadLayersModelChecked(artifacts, "model.json")).rejects.toMatchObject({ code: "invalid-model" });
+  });
 });
