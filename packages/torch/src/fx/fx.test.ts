@@ -82,6 +82,18 @@ describe("QConfigMapping", () => {
       /^invalid-argument: .*QConfigMapping sets no qconfig/,
     );
   });
+  it("a qnnpack-prepared model is refused by convertFx, as by eager convert (its requantization is not reproduced)", () => {
+    const model = new Sequential(["fc", new Linear(4, 2, { random: new Random(4) })]).eval();
+    const x = new Tensor(
+      Float32Array.from({ length: 8 }, (_, i) => Math.cos(i)),
+      [2, 4],
+    );
+    const prepared = prepareFx(model, new QConfigMapping().setGlobal(b), x);
+    noGrad(() => prepared.call(x));
+    expect(code(() => convertFx(prepared))).toMatch(
+      /^unsupported-op: convertFx: fc was prepared for the qnnpack engine/,
+    );
+  });
   it("modules mapped to null stay float; the others are quantized", () => {
     const model = new Sequential(
       ["a", new Linear(4, 4, { random: new Random(2) })],

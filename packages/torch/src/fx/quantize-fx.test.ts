@@ -37,7 +37,25 @@ describe("FX post-training static quantization reproduces PyTorch's (x86 engine)
   const model = fxCnn();
   it("the converted graph has PyTorch's node sequence", () => {
     expect(sequence(model.printGraph())).toEqual(sequence(ref.graph));
-    recordEvidence("torch/static/fx", `PyTorch 2.11's converted node sequence (${sequence(ref.graph).length} nodes)`);
+    // The shape alone would pass a convert that left float modules in place: the logits must also
+    // be requantized, i.e. on l2's uint8 output grid, and within one step of PyTorch's integers.
+    const l2 = ref.qparams.l2 as ModuleRef;
+    const test = mnistSplit("test");
+    const logits = noGrad(() => model.call(new Tensor(test.images.slice(0, 128 * 784), [128, 1, 28, 28]))).data;
+    const expected = decodeF32(ref.logits);
+    let equal = 0;
+    for (let i = 0; i < expected.length; i++) {
+      const q = (logits[i] as number) / l2.out_scale + l2.out_zero_point;
+      expect(Math.abs(q - Math.round(q)), `logit ${i} is not on the output grid`).toBeLessThan(1e-3);
+      const step = Math.abs((logits[i] as number) - (expected[i] as number)) / l2.out_scale;
+      expect(step, `logit ${i}`).toBeLessThan(1 + 1e-3);
+      if (step < 1e-3) equal++;
+    }
+    expect(equal / expected.length).toBeGreaterThan(0.8);
+    recordEvidence(
+      "torch/static/fx",
+      `PyTorch 2.11's converted node sequence (${sequence(ref.graph).length} nodes); logits requantized on l2's uint8 grid, within one step of PyTorch's on all ${expected.length} (${equal} equal)`,
+    );
   });
   for (const name of ["c1", "c2", "l1", "l2"]) {
     it(`${name}: output scale within 1e-3 relative, zero point within ±1, weights equal`, () => {

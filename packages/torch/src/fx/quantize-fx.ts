@@ -192,6 +192,16 @@ function prepareGraph(
 export function convertFx(prepared: GraphModule): GraphModule {
   const plan = plans.get(prepared);
   if (plan === undefined) throw new ZeropointError("invalid-argument", "convertFx expects the result of prepareFx");
+  for (const [target, op] of plan.ops) {
+    if (op.qconfig.engine === "qnnpack") {
+      // As eager convert: the quantized modules reproduce the x86/fbgemm kernels only, and qnnpack
+      // requantizes differently, so a qnnpack-prepared model is refused instead of converted wrongly.
+      throw new ZeropointError(
+        "unsupported-op",
+        `convertFx: ${target} was prepared for the qnnpack engine; converted modules reproduce the x86/fbgemm kernels only`,
+      );
+    }
+  }
   const old = prepared.graph;
   const graph = new Graph();
   const result = new GraphModule(prepared, graph);
