@@ -20,6 +20,10 @@ describe("prepareQatFx", () => {
     expect(qat.getSubmodule("l1")).toBeInstanceOf(QatLinear);
     expect(qat.getSubmodule("activation_post_process_0")).toBeInstanceOf(FakeQuantize);
     const optimizer = new SGD(qat.parameters(), { lr: 1e-3, momentum: 0.9 });
+    // Snapshot the trainable weights: QAT must actually train them (frozen weights would pass the
+    // agreement check below just as well).
+    const named = qat.namedParameters();
+    const before = named.map(([, p]) => Float32Array.from(p.data));
     // A few steps over shuffled-enough data (every 7th image) exercise training end to end.
     for (let s = 0; s < 6; s++) {
       const idx = Array.from({ length: 32 }, (_, k) => ((s * 32 + k) * 7) % train.count);
@@ -35,6 +39,17 @@ describe("prepareQatFx", () => {
       loss.backward();
       optimizer.step();
     }
+    // Every weight tensor received gradient steps. (A conv bias followed by BatchNorm in training
+    // mode gets none: the batch mean subtracts it, so its gradient is exactly zero.)
+    const moved = named.map(([name, p], i) => {
+      const b = before[i] as Float32Array;
+      let m = 0;
+      for (let j = 0; j < b.length; j++) m = Math.max(m, Math.abs((p.data[j] as number) - (b[j] as number)));
+      return { name, moved: m };
+    });
+    const weights = moved.filter((w) => w.name.endsWith(".weight"));
+    expect(weights.length).toBeGreaterThanOrEqual(6);
+    for (const w of weights) expect(w.moved, w.name).toBeGreaterThan(1e-6);
     freezeBnStats(qat);
     disableObserver(qat);
     qat.eval();
@@ -50,6 +65,9 @@ describe("prepareQatFx", () => {
     const same = a.filter((v, i) => v === b[i]).length;
     // Fake quantization emulates the integer model up to rounding of float sums: allow one flip.
     expect(same).toBeGreaterThanOrEqual(63);
-    recordEvidence("torch/qat/fx", `converted int8 model has the fake-quantized model's top-1 on ${same}/64 images`);
+    recordEvidence(
+      "torch/qat/fx",
+      `6 SGD steps moved all ${weights.length} weight tensors; converted int8 model has the fake-quantized model's top-1 on ${same}/64 images`,
+    );
   });
 });
