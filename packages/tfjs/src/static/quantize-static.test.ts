@@ -49,6 +49,23 @@ describe("static PTQ (emulated int8) of the bundled tfjs CNN, wasm backend", () 
     const accuracy = mnistAccuracy((x) => quantized.model.predict(x) as tf.Tensor);
     console.log(`static PTQ (emulated) accuracy ${accuracy.toFixed(4)} vs float ${floatAccuracy.toFixed(4)}`);
     expect(accuracy).toBeGreaterThanOrEqual(floatAccuracy - 0.005);
+    // Accuracy alone would pass a quantizer that returned the float model: the logits must be the
+    // fake-quantized output, on l2's uint8 grid (at most 256 levels), and differ from float's.
+    const l2 = quantized.parameters.tensors.l2 as { scale: number[]; zeroPoint: number[] };
+    const images = mnistImages("test", 0, 64);
+    const x = tf.tensor4d(images.x.slice(), [64, 28, 28, 1]);
+    const q = (quantized.model.predict(x) as tf.Tensor).dataSync();
+    const f = (float.predict(x) as tf.Tensor).dataSync();
+    x.dispose();
+    let offGrid = 0;
+    let differ = 0;
+    for (let i = 0; i < q.length; i++) {
+      const level = (q[i] as number) / (l2.scale[0] as number) + (l2.zeroPoint[0] as number);
+      if (Math.abs(level - Math.round(level)) > 1e-3) offGrid++;
+      if (q[i] !== f[i]) differ++;
+    }
+    expect(offGrid).toBe(0);
+    expect(differ).toBeGreaterThan(q.length / 2);
     recordEvidence(
       "tfjs/static/emulated-int8",
       `accuracy ${accuracy.toFixed(4)} vs float ${floatAccuracy.toFixed(4)} on 2,004 test images (tfjs 4.22, wasm)`,
