@@ -199,10 +199,7 @@ export async function runTune(flags: TuneFlags, out: (line: string) => void): Pr
   if (chosen !== undefined) {
     const quantized = chosen.model;
     onnx.saveModel(quantized, flags.output);
-    writeFileAtomic(
-      `${flags.output}.plan.json`,
-      recipeToJSON(planForChoice(chosen.id, adapter, best?.int8Nodes ?? [])),
-    );
+    writeFileAtomic(`${flags.output}.plan.json`, recipeToJSON(planForChoice(chosen, adapter, best?.int8Nodes ?? [])));
     if (holdoutSpec !== undefined) {
       const data = await evaluationData(holdoutSpec, inputs);
       // One scorer built on the float model scores any candidate (a dynamic or QOperator model has
@@ -301,16 +298,15 @@ function speedText(speed: import("@zeropoint/onnx").MeasuredSpeedup | undefined)
 
 /** The plan `zeropoint quantize --plan` re-applies for the chosen candidate. */
 function planForChoice(
-  id: import("@zeropoint/onnx").FormatCandidateId,
+  chosen: Pick<import("@zeropoint/onnx").FormatCandidateResult, "id" | "approach">,
   adapter: { planFor(int8: readonly string[]): import("@zeropoint/core").Recipe },
   perNodeInt8: readonly string[],
 ): import("@zeropoint/core").Recipe {
-  if (id === "static-qdq-per-node") return adapter.planFor(perNodeInt8);
-  const approach = id.startsWith("static") ? "static" : id.startsWith("dynamic") ? "dynamic" : "weight-only";
+  if (chosen.id === "static-qdq-per-node") return adapter.planFor(perNodeInt8);
   // The search builds every format with per-channel weights; the plan says so explicitly.
-  const defaults = defaultRecipe(approach);
+  const defaults = defaultRecipe(chosen.approach);
   const base = { ...defaults, weight: { ...defaults.weight, granularity: "per-channel" as const } };
-  return id === "dynamic-matmul" ? { ...base, overrides: { opTypes: { Conv: { keepFloat: true } } } } : base;
+  return chosen.id === "dynamic-matmul" ? { ...base, overrides: { opTypes: { Conv: { keepFloat: true } } } } : base;
 }
 
 /**

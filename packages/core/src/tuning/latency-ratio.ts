@@ -7,7 +7,10 @@ import { ZeropointError } from "../errors/zeropoint-error.js";
  * where ratios are symmetric: mean ± t·sd/√n of `log(speedup)`, exponentiated.
  */
 export interface LatencyRatio {
-  /** Median per-round speedup (> 1: the candidate is faster). */
+  /**
+   * Geometric-mean speedup over the rounds (> 1: the candidate is faster): the centre of the
+   * interval below, so the point estimate always lies inside it (a per-round median need not).
+   */
   readonly speedup: number;
   /** 95% confidence interval of the geometric-mean speedup. */
   readonly low: number;
@@ -40,14 +43,12 @@ export function latencyRatio(baselineMs: readonly number[], candidateMs: readonl
   if (n !== candidateMs.length) throw new ZeropointError("shape-mismatch", "paired timings differ in length");
   if (n < 2) throw new ZeropointError("empty-data", "a latency ratio needs at least two rounds");
   const logs: number[] = [];
-  const speedups: number[] = [];
   for (let i = 0; i < n; i++) {
     const b = baselineMs[i] as number;
     const c = candidateMs[i] as number;
     if (!(b > 0 && c > 0 && Number.isFinite(b) && Number.isFinite(c))) {
       throw new ZeropointError("non-finite-data", `round ${i}: timings must be positive (${b}, ${c})`);
     }
-    speedups.push(b / c);
     logs.push(Math.log(b / c));
   }
   let mean = 0;
@@ -61,7 +62,7 @@ export function latencyRatio(baselineMs: readonly number[], candidateMs: readonl
   const low = Math.exp(mean - half);
   const high = Math.exp(mean + half);
   return {
-    speedup: median(speedups),
+    speedup: Math.exp(mean),
     low,
     high,
     relativeHalfWidth: (high - low) / (high + low),

@@ -83,10 +83,12 @@ export async function buildSegments(
   const graphInputs = new Map<string, OnnxValueInfo>(graph.input.map((v) => [v.name ?? "", v]));
   const chunks: OnnxNode[][] = [];
   for (let i = 0; i < graph.node.length; i += segmentNodes) chunks.push(graph.node.slice(i, i + segmentNodes));
+  // What each node reads, computed once (subgraph bodies are walked here only).
+  const readsOf = new Map<OnnxNode, string[]>(graph.node.map((n) => [n, reads(n)]));
   // Which chunk reads a tensor last: a segment exposes what any later chunk reads.
   const lastReader = new Map<string, number>();
   chunks.forEach((nodes, c) => {
-    for (const n of nodes) for (const r of reads(n)) lastReader.set(r, c);
+    for (const n of nodes) for (const r of readsOf.get(n) as string[]) lastReader.set(r, c);
   });
   const graphOutputs = new Set(graph.output.map((o) => o.name ?? ""));
   const types = new Map<string, string>();
@@ -100,9 +102,12 @@ export async function buildSegments(
       const produced = new Set(nodes.flatMap((n) => n.output).filter((o) => o !== ""));
       const inputs: string[] = [];
       const used = new Set<string>();
+      const segmentInitializers = new Map<string, OnnxTensor>();
       for (const n of nodes) {
-        for (const r of reads(n)) {
-          if (produced.has(r) || used.has(r) || initializers.has(r)) continue;
+        for (const r of readsOf.get(n) as string[]) {
+          const init = initializers.get(r);
+          if (init !== undefined) segmentInitializers.set(r, init);
+          if (produced.has(r) || used.has(r) || init !== undefined) continue;
           used.add(r);
           inputs.push(r);
         }
@@ -110,14 +115,13 @@ export async function buildSegments(
       const outputs = [...produced].filter(
         (o) => wanted.has(o) || graphOutputs.has(o) || (lastReader.get(o) ?? -1) > c,
       );
-      const needed = new Set(nodes.flatMap(reads));
       const segmentModel: OnnxModel = {
         ...model,
         graph: {
           ...graph,
           name: `${graph.name ?? "graph"}_segment_${c}`,
           node: nodes,
-          initializer: graph.initializer.filter((t) => needed.has(t.name ?? "")),
+          initializer: [...segmentInitializers.values()],
           input: inputs.map((name) => {
             const original = graphInputs.get(name);
             if (original !== undefined) return original;
