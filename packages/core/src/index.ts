@@ -163,3 +163,21 @@ export {
   type TuningHistory,
   tune,
 } from "./tuning/tuner.js";
+export { fixedBatchSize, type ModelInputSpec, sampleDims } from "./data/input-spec.js";
+export {
+  allocateTensorData,
+  castTensor,
+  elementAsNumber,
+  elementCount,
+  FLOAT_DTYPES,
+  float32Tensor,
+  floatToHalf,
+  halfToFloat,
+  type NamedTensor,
+  type TensorData,
+  type TensorDataMap,
+  type TensorDtype,
+  type TensorRecord,
+} from "./data/named-tensor.js";
+export { type RandomSamplesOptions, randomSamples } from "./data/random-samples.js";
+export { type BatchSamplesOptions, batchRows, batchSamples, stack } from "./data/sample-batcher.js";
