@@ -31,7 +31,8 @@ usage:
 quantize options:
   --approach static|dynamic|weight-only   default static
   --format qdq|qoperator                  static output format, default qdq
-  --per-channel                           per-channel weights
+  --per-channel                           per-channel weights (weight-only: the default)
+  --per-tensor                            weight-only: one scale per tensor instead
   --activation-type uint8|int8|uint16|int16   default uint8
   --weight-type int8|uint8|int4           default int8 (int4: weight-only); tfjs weight-only: uint8|uint16|float16
   --calibrate minmax|entropy|percentile|histogram|mse|moving-average-minmax   default minmax
@@ -41,7 +42,11 @@ quantize options:
   --mean m | r,g,b, --std s | r,g,b       image normalization on [0, 1] pixel values
   --samples N                             calibration samples, default 256
   --batch-size N                          calibration batch, default 32
-  --input-shape name=d0,d1,...            fix symbolic input dims (repeatable)
+  --input-shape name=d0,d1,...            fix symbolic input dims (repeatable; only where no data tells them)
+  --input name=value[,value...]           pin an input to a constant, e.g. --input sr=16000 (repeatable)
+  --vocab-size N                          synthetic ids below N for integer inputs that feed no embedding table
+  --min-sqnr dB                           ONNX: exit 3 when an output's SQNR against float is below this, default 20
+  --allow-degraded                        ONNX: exit 0 even when degraded or nothing was quantized
   --exclude-nodes a,b                     keep these nodes float
   --op-types Conv,MatMul                  only quantize these op types
   --plan plan.json                        a zeropoint recipe/plan with per-node overrides
@@ -67,8 +72,9 @@ tfjs options (model.json input; static is emulated int8: fake-quantized model + 
 doctor: prints which integer kernel onnxruntime uses here (feature flags confirmed by a probe) and the
   defaults that follow (7-bit weights where uint8 x int8 saturates).
 
-exit codes: 0 ok, 1 error (typed, one line; JSON under --json), 2 usage, 3 degraded (tune: criterion not
-met, or nothing at float speed or better)
+exit codes: 0 ok, 1 error (typed, one line; JSON under --json), 2 usage, 3 degraded (quantize: nothing was
+quantized or an output fell below --min-sqnr, the file is still written; tune: criterion not met, or nothing
+at float speed or better)
 
 tune options:
   --eval-data <source>                    tuning data: mnist:test-even (accuracy), or samples without labels (top-1 agreement)
@@ -208,7 +214,7 @@ function joinNegativeValues(args: readonly string[]): string[] {
 /** Flags that only some approaches (or only one framework) use: passing them elsewhere is an error, not a no-op. */
 const ONNX_STATIC_ONLY = ["format", "activation-type", "calibrate", "symmetric-activations", "target"] as const;
 const ONNX_INT4_ONLY = ["block-size", "int4-format"] as const;
-const TFJS_ONLY = ["weight-range", "min-sqnr", "weight-bits", "backend"] as const;
+const TFJS_ONLY = ["weight-range", "weight-bits", "backend"] as const;
 const ONNX_ONLY = [
   "format",
   "activation-type",
@@ -223,6 +229,10 @@ const ONNX_ONLY = [
   "int4-format",
   "target",
   "input-shape",
+  "input",
+  "per-tensor",
+  "vocab-size",
+  "allow-degraded",
   "allow-dir",
   "no-check-latency",
 ] as const;
@@ -245,6 +255,13 @@ function rejectInapplicable(
   if (approach !== "static") for (const f of ONNX_STATIC_ONLY) if (given(f)) refuse(f, "applies to --approach static");
   if (!(approach === "weight-only" && weightType === "int4"))
     for (const f of ONNX_INT4_ONLY) if (given(f)) refuse(f, "applies to --approach weight-only --weight-type int4");
+}
+
+function finiteNumber(flag: string, value: string | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!Number.isFinite(n)) throw new UsageError(`--${flag} must be a number, got ${value}`);
+  return n;
 }
 
 /** Entry point: returns the process exit code. Errors print one line on stderr. */
@@ -393,6 +410,7 @@ export async function main(
           approach: { type: "string" },
           format: { type: "string" },
           "per-channel": { type: "boolean" },
+          "per-tensor": { type: "boolean" },
           "activation-type": { type: "string" },
           "weight-type": { type: "string" },
           calibrate: { type: "string" },
@@ -414,6 +432,9 @@ export async function main(
           "check-samples": { type: "string" },
           "weight-range": { type: "string" },
           "min-sqnr": { type: "string" },
+          input: { type: "string", multiple: true },
+          "vocab-size": { type: "string" },
+          "allow-degraded": { type: "boolean" },
           "weight-bits": { type: "string" },
           backend: { type: "string" },
           target: { type: "string" },
@@ -478,6 +499,7 @@ export async function main(
         approach: oneOf("approach", values.approach, ["static", "dynamic", "weight-only"] as const, "static"),
         format: oneOf("format", values.format, ["qdq", "qoperator"] as const, "qdq"),
         perChannel: values["per-channel"] === true,
+        perTensor: values["per-tensor"] === true,
         activationType: oneOf(
           "activation-type",
           values["activation-type"],
@@ -513,11 +535,15 @@ export async function main(
           ...(values.mean !== undefined ? { mean: numbers("mean", values.mean) } : {}),
           ...(values.std !== undefined ? { std: numbers("std", values.std) } : {}),
         },
+        inputValues: values.input ?? [],
+        vocabSize: values["vocab-size"] === undefined ? undefined : positiveInt("vocab-size", values["vocab-size"], 1),
+        minSqnr: finiteNumber("min-sqnr", values["min-sqnr"], 20),
+        allowDegraded: values["allow-degraded"] === true,
         json: values.json === true,
       };
       const report = await runQuantize(flags, out);
       if (flags.json) out(JSON.stringify(report, null, 2));
-      return 0;
+      return report.degraded !== null && !flags.allowDegraded ? 3 : 0;
     }
     throw new UsageError(`unknown command ${command}`);
   } catch (error) {

@@ -6,6 +6,25 @@
  * matrix registry. No runtime dependencies.
  */
 
+export { fixedBatchSize, type ModelInputSpec, sampleDims } from "./data/input-spec.js";
+export {
+  allocateTensorData,
+  castTensor,
+  elementAsNumber,
+  elementCount,
+  FLOAT_DTYPES,
+  float32Tensor,
+  floatToHalf,
+  halfToFloat,
+  type NamedTensor,
+  type TensorData,
+  type TensorDataMap,
+  type TensorDtype,
+  type TensorRecord,
+} from "./data/named-tensor.js";
+export { parseNpyTensor } from "./data/npy.js";
+export { type RandomSamplesOptions, randomSamples } from "./data/random-samples.js";
+export { type BatchSamplesOptions, batchRows, batchSamples, stack } from "./data/sample-batcher.js";
 export {
   allocateQuantArray,
   type DtypeInfo,
@@ -75,6 +94,11 @@ export {
   roundingDivideByPOT,
   saturatingRoundingDoublingHighMul,
 } from "./kernels/requantize.js";
+export {
+  OutputComparison,
+  type OutputComparisonResult,
+  type OutputKind,
+} from "./metrics/output-comparison.js";
 export {
   FLOAT32_EPS,
   FLOAT32_TINY,
@@ -163,21 +187,3 @@ export {
   type TuningHistory,
   tune,
 } from "./tuning/tuner.js";
-export { fixedBatchSize, type ModelInputSpec, sampleDims } from "./data/input-spec.js";
-export {
-  allocateTensorData,
-  castTensor,
-  elementAsNumber,
-  elementCount,
-  FLOAT_DTYPES,
-  float32Tensor,
-  floatToHalf,
-  halfToFloat,
-  type NamedTensor,
-  type TensorData,
-  type TensorDataMap,
-  type TensorDtype,
-  type TensorRecord,
-} from "./data/named-tensor.js";
-export { type RandomSamplesOptions, randomSamples } from "./data/random-samples.js";
-export { type BatchSamplesOptions, batchRows, batchSamples, stack } from "./data/sample-batcher.js";

@@ -12,14 +12,17 @@ export {
   discoverTensorTypes,
 } from "./calibration/calibrate.js";
 export {
+  asNamedTensor,
   type CalibrationBatch,
   type CalibrationSource,
+  type CalibrationTensor,
   calibrationSourceFromBatches,
 } from "./calibration/calibration-source.js";
 export { onnxCapabilities, registerOnnxCapabilities } from "./capabilities.js";
 export { checkQuantizedModel, type ModelCheck } from "./check/model-check.js";
 export { irToOnnx } from "./ir/ir-to-onnx.js";
 export { onnxToIr } from "./ir/onnx-to-ir.js";
+export { elemTypeOf, modelInputSpecs, runtimeInputs, tensorDtypeOf } from "./model/input-specs.js";
 export {
   encodeModel,
   externalDataFiles,

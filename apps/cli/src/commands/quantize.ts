@@ -1,8 +1,10 @@
 import { existsSync, statSync } from "node:fs";
 import { dirname, resolve } from "node:path";
-import { type CalibrationMethod, type TargetCpu, ZeropointError } from "@zeropoint/core";
+import { batchRows, type CalibrationMethod, type TargetCpu, type TensorRecord, ZeropointError } from "@zeropoint/core";
 import { loadOnnxAdapter } from "../adapters.js";
-import { type ImageOptions, type InputSpec, loadCalibrationData } from "../data/calibration-data.js";
+import type { ImageOptions } from "../data/calibration-data.js";
+import { parseInputValues } from "../data/input-values.js";
+import { loadModelData, type ModelData } from "../data/model-data.js";
 import { UsageError } from "../errors.js";
 import { assertOutputsSafe } from "../output-guard.js";
 import { ProgressBar } from "../progress.js";
@@ -15,6 +17,8 @@ export interface QuantizeFlags {
   readonly approach: "static" | "dynamic" | "weight-only";
   readonly format: "qdq" | "qoperator";
   readonly perChannel: boolean;
+  /** `--per-tensor`: opt out of weight-only's per-channel default. */
+  readonly perTensor: boolean;
   readonly activationType: "uint8" | "int8" | "uint16" | "int16";
   readonly weightType: "int8" | "uint8" | "int4";
   readonly calibrate: CalibrationMethod;
@@ -37,7 +41,33 @@ export interface QuantizeFlags {
   readonly checkSamples: number;
   readonly target: "node" | "web";
   readonly images: ImageOptions;
+  /** `--input name=value`: inputs pinned to a constant. */
+  readonly inputValues: readonly string[];
+  /** `--vocab-size`: synthetic ids are drawn below this where the model does not tell. */
+  readonly vocabSize: number | undefined;
+  /** Exit 3 when an output's SQNR against float falls below this (dB). */
+  readonly minSqnr: number;
+  /** Write and exit 0 even when degraded or when nothing was quantized. */
+  readonly allowDegraded: boolean;
   readonly json: boolean;
+}
+
+/** Why a quantize run is degraded (exit code 3), or undefined when it is not. */
+export function degradedReason(
+  report: { quantizedNodes: readonly string[]; floatNodes: readonly { name: string; reason: string }[] },
+  outputs: readonly { name: string; sqnr: number }[],
+  minSqnr: number,
+): string | undefined {
+  if (report.quantizedNodes.length === 0) {
+    const reasons = new Map<string, number>();
+    for (const n of report.floatNodes) reasons.set(n.reason, (reasons.get(n.reason) ?? 0) + 1);
+    const why = [...reasons.entries()].map(([r, k]) => `${k} x ${r}`).join("; ");
+    return `nothing was quantized: the output is the float model${why ? ` (${why})` : " (no node of a supported op type)"}`;
+  }
+  const low = outputs.filter((o) => o.sqnr < minSqnr);
+  if (low.length > 0)
+    return `output SQNR below --min-sqnr ${minSqnr} dB: ${low.map((o) => `${o.name} ${o.sqnr.toFixed(1)} dB`).join(", ")}`;
+  return undefined;
 }
 
 /** Runs `zeropoint quantize`; returns the JSON-able report. */
@@ -57,14 +87,8 @@ export async function runQuantize(flags: QuantizeFlags, out: (line: string) => v
     ],
   );
   const { model } = onnx.loadModel(flags.input, { allowDirs: flags.allowDirs });
-  const graph = model.graph as NonNullable<typeof model.graph>;
-  const initializerNames = new Set(graph.initializer.map((t) => t.name));
-  const inputs: InputSpec[] = graph.input
-    .filter((v) => !initializerNames.has(v.name))
-    .map((v) => ({
-      name: v.name ?? "",
-      dims: onnx.valueInfoDims(v),
-    }));
+  const inputs = onnx.modelInputSpecs(model);
+  const constants: TensorRecord = parseInputValues(flags.inputValues, inputs);
   for (const name of Object.keys(flags.inputShapes)) {
     if (!inputs.some((i) => i.name === name)) {
       throw new UsageError(
@@ -81,7 +105,9 @@ export async function runQuantize(flags: QuantizeFlags, out: (line: string) => v
   }
   const plan = flags.plan === undefined ? undefined : await readPlan(flags.plan);
   const common = {
-    perChannel: flags.perChannel,
+    // Weight-only int8 is per-channel by default: every consumer it emits for (DequantizeLinear
+    // axis) supports it, and per-tensor scales cost accuracy for no size saving.
+    perChannel: flags.perChannel || (flags.approach === "weight-only" && !flags.perTensor),
     ...(flags.opTypes ? { opTypes: flags.opTypes } : {}),
     ...(flags.excludeNodes ? { excludeNodes: flags.excludeNodes } : {}),
     ...(flags.reduceRange !== undefined ? { reduceRange: flags.reduceRange } : {}),
@@ -89,18 +115,20 @@ export async function runQuantize(flags: QuantizeFlags, out: (line: string) => v
     ...(plan !== undefined ? { plan } : {}),
   };
   const quiet = flags.json;
-  let data: ReturnType<typeof loadCalibrationData> | undefined;
+  const dataOptions = {
+    batchSize: flags.batchSize,
+    inputShapes: flags.inputShapes,
+    images: flags.images,
+    constants,
+    ...(flags.vocabSize !== undefined ? { vocabSize: flags.vocabSize } : {}),
+  };
+  let data: ModelData | undefined;
   if (flags.approach === "static" || flags.calibData !== undefined) {
     if (flags.calibData === undefined)
       throw new UsageError(
         "static quantization needs --calib-data (mnist[:split], random, or a directory of .npy files)",
       );
-    data = loadCalibrationData(flags.calibData, inputs, {
-      samples: flags.samples,
-      batchSize: flags.batchSize,
-      inputShapes: flags.inputShapes,
-      images: flags.images,
-    });
+    data = loadModelData(flags.calibData, inputs, { ...dataOptions, samples: flags.samples });
   }
   if (!quiet) {
     out(`zeropoint quantize ${flags.input} -> ${flags.output}`);
@@ -148,18 +176,13 @@ export async function runQuantize(flags: QuantizeFlags, out: (line: string) => v
     });
   }
   // Check the written model the way a user would run it: same inputs, float vs quantized.
-  const checkData =
-    data ??
-    loadCalibrationData("random", inputs, {
-      samples: flags.checkSamples,
-      batchSize: flags.batchSize,
-      inputShapes: flags.inputShapes,
-    });
+  // Weight-only and dynamic need no data: their check runs on typed synthetic samples.
+  const checkData = data ?? loadModelData("random", inputs, { ...dataOptions, samples: flags.checkSamples });
   const checkBatches = [];
   let rows = 0;
   for await (const batch of checkData.source() as AsyncIterable<import("@zeropoint/onnx").CalibrationBatch>) {
     checkBatches.push(batch);
-    rows += (Object.values(batch)[0]?.dims[0] as number) ?? 1;
+    rows += batchRows(batch, inputs);
     if (rows >= flags.checkSamples) break;
   }
   const check = await onnx.checkQuantizedModel(model, result.model, checkBatches, result.report.activations ?? {});
@@ -182,9 +205,11 @@ export async function runQuantize(flags: QuantizeFlags, out: (line: string) => v
     check: {
       samples: check.samples,
       outputs: check.outputs,
-      top1Agreement: check.top1Agreement,
+      top1Agreement: check.top1Agreement ?? null,
       tensors: check.tensors,
     },
+    quantizedByOp: countByOp(model, result.report.quantizedNodes),
+    degraded: degradedReason(result.report, check.outputs, flags.minSqnr) ?? null,
     ops: { float: check.floatOps, quantized: check.quantizedOps },
     target: result.report.target ?? null,
     latency: latency ?? null,
@@ -202,8 +227,21 @@ export async function runQuantize(flags: QuantizeFlags, out: (line: string) => v
         ],
         ["quantized nodes", `${result.report.quantizedNodes.length}`],
         ["nodes left float", `${result.report.floatNodes.length}`],
-        ...check.outputs.map((o) => [`output ${o.name} SQNR`, `${db(o.sqnr)} dB`]),
-        ["top-1 agreement with float", `${(check.top1Agreement * 100).toFixed(2)}% of ${check.samples} samples`],
+        [
+          "quantized by op",
+          Object.entries(report.quantizedByOp)
+            .map(([op, k]) => `${op} ${k}`)
+            .join(", ") || "none",
+        ],
+        ...check.outputs.map((o) => [
+          `output ${o.name}`,
+          `SQNR ${db(o.sqnr)} dB, cosine ${o.cosine.toFixed(4)}${
+            o.agreement === undefined
+              ? ""
+              : `, ${o.kind === "class-vector" ? "argmax" : "decision"} agreement ${(o.agreement * 100).toFixed(2)}% of ${o.agreementCount}`
+          }`,
+        ]),
+        ["check samples", `${check.samples}`],
         ...(result.report.target !== undefined
           ? [["target CPU kernel", `${result.report.target.kernel}: ${result.report.target.reason}`]]
           : []),
@@ -249,7 +287,23 @@ export async function runQuantize(flags: QuantizeFlags, out: (line: string) => v
     );
   }
   if (data?.synthetic) out("note: calibration used synthetic random data; ranges may not match real inputs");
+  if (report.degraded !== null)
+    out(`${flags.allowDegraded ? "warning" : "degraded"}: ${report.degraded} (exit 3 unless --allow-degraded)`);
   return report;
+}
+
+/** Quantized nodes (named as in the float model) counted by op type. */
+function countByOp(
+  model: { graph?: { node: readonly { name?: string | null; opType?: string | null }[] } | null },
+  names: readonly string[],
+): Record<string, number> {
+  const ops = new Map((model.graph?.node ?? []).map((n) => [n.name ?? "", n.opType ?? "?"]));
+  const counts: Record<string, number> = {};
+  for (const name of names) {
+    const op = ops.get(name) ?? "?";
+    counts[op] = (counts[op] ?? 0) + 1;
+  }
+  return counts;
 }
 
 /**

@@ -122,18 +122,16 @@ export async function runTune(flags: TuneFlags, out: (line: string) => void): Pr
   );
   const adapter = await onnx.createOnnxTuningAdapter(model, { calibrationData: calibration.source, evaluation });
   const latencyBatch = (evaluation.batches[0] ?? {}) as CalibrationBatch;
-  const first = Object.entries(latencyBatch)[0];
-  const batch64: CalibrationBatch = first
-    ? {
-        [first[0]]: {
-          data: first[1].data.subarray(
-            0,
-            Math.min(64, first[1].dims[0] as number) * (first[1].data.length / (first[1].dims[0] as number)),
-          ),
-          dims: [Math.min(64, first[1].dims[0] as number), ...first[1].dims.slice(1)],
-        },
-      }
-    : latencyBatch;
+  // Latency is timed on at most 64 rows (axis 0) of the first evaluation batch.
+  const batch64: CalibrationBatch = Object.fromEntries(
+    Object.entries(latencyBatch).map(([name, raw]) => {
+      const t = onnx.asNamedTensor(raw);
+      const rows = Math.min(64, t.dims[0] ?? 1);
+      const per = t.data.length / Math.max(1, t.dims[0] ?? 1);
+      const data = (t.data as Float32Array).subarray(0, rows * per);
+      return [name, { ...t, data, dims: [rows, ...t.dims.slice(1)] } as typeof t];
+    }),
+  );
   const target = await onnx.resolveCpuTarget(flags.targetCpu);
   say(`  target CPU: ${target.kernel} (${target.label})`);
   const profile = await latencyProfileFor(flags, onnx, model, adapter, batch64, say);

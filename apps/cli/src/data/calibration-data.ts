@@ -286,7 +286,7 @@ function imageData(
  * Reads one sample file; a directory, a symlink loop or an unreadable file named like a sample is
  * a typed error naming it (not an EISDIR/ELOOP from Node).
  */
-function readSampleFile(file: string): Buffer {
+export function readSampleFile(file: string): Buffer {
   try {
     return readFileSync(file);
   } catch (cause) {

@@ -160,7 +160,10 @@ export function stack(tensors: readonly NamedTensor[], axis: number): NamedTenso
 }
 
 /** Rows (samples) in a batch laid out as `specs` declare: the batch-axis dim of the first batched input. */
-export function batchRows(batch: TensorRecord, specs: readonly ModelInputSpec[]): number {
+export function batchRows(
+  batch: Readonly<Record<string, { readonly dims: readonly number[] }>>,
+  specs: readonly ModelInputSpec[],
+): number {
   for (const s of specs) {
     const t = batch[s.name];
     if (s.batchAxis !== undefined && t !== undefined) return t.dims[s.batchAxis] ?? 1;

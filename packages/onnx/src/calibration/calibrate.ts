@@ -1,19 +1,21 @@
 import {
+  batchRows,
   type CalibrationMethod,
+  castTensor,
   createObserver,
+  elementCount,
+  halfToFloat,
+  type ModelInputSpec,
   type Observer,
   type ObserverOptions,
   ZeropointError,
 } from "@zeropoint/core";
+import { modelInputSpecs } from "../model/input-specs.js";
 import { encodeModel } from "../model/model-io.js";
-import { DataType, type OnnxModel, type OnnxValueInfo, toNumber } from "../model/onnx-schema.js";
+import { DataType, type OnnxModel, type OnnxValueInfo } from "../model/onnx-schema.js";
 import { loadOnnxruntime } from "../runtime/onnxruntime.js";
-import { type CalibrationBatch, type CalibrationSource, iterateSource } from "./calibration-source.js";
+import { asNamedTensor, type CalibrationBatch, type CalibrationSource, iterateSource } from "./calibration-source.js";
 import { buildSegments, type GraphSegment, runSegments, SEGMENT_THRESHOLD } from "./graph-segments.js";
-
-const ELEM_NAMES: Readonly<Record<number, string>> = Object.fromEntries(
-  Object.entries(DataType).map(([k, v]) => [v, k.toLowerCase()]),
-);
 
 /** Progress of a calibration run. */
 export interface CalibrationProgress {
@@ -140,9 +142,8 @@ export async function calibrate(
   // Resumed two-pass observers may already be in their second pass.
   const startPass = observers.size === 0 ? 0 : Math.min(...[...observers.values()].map((o) => o.pass));
   const passes = observers.size === 0 ? 1 : Math.max(...[...observers.values()].map((o) => o.passes));
-  const inputNames = new Set(graph.input.map((v) => v.name ?? ""));
-  for (const t of graph.initializer) inputNames.delete(t.name ?? "");
-  const inputs = graph.input.filter((v) => inputNames.has(v.name ?? ""));
+  const specs = modelInputSpecs(model);
+  const inputNames = new Set(specs.map((s) => s.name));
   const graphInputTensors = tensors.filter((t) => inputNames.has(t));
   const fetched = tensors.filter((t) => !inputNames.has(t));
   // Very large graphs run in segments (see graph-segments); others in one session exposing all.
@@ -168,21 +169,19 @@ export async function calibrate(
       batches = 0;
       for await (const batch of iterateSource(source)) {
         if (options.maxSamples !== undefined && samples >= options.maxSamples) break;
-        const rows = (Object.values(batch)[0]?.dims[0] as number | undefined) ?? 1;
+        const rows = batchRows(batch, specs);
         if (rows === 0) continue;
-        const feeds = makeFeeds(ort, inputs, batch, batches, options.inputShapes);
+        const feeds = makeFeeds(ort, specs, batch, batches, options.inputShapes);
         const results = await run(feeds);
-        for (const name of graphInputTensors)
-          observeInPass(observers.get(name), pass, (batch[name] as { data: Float32Array }).data);
+        for (const name of graphInputTensors) {
+          const t = asNamedTensor(batch[name] as CalibrationBatch[string]);
+          observeInPass(observers.get(name), pass, outputAsFloat32({ type: t.dtype, data: t.data }, name));
+        }
         for (const name of fetched) {
           const value = results[name];
-          if (value === undefined || value.type !== "float32") {
-            throw new ZeropointError(
-              "invalid-model",
-              `tensor ${name} is not a float32 tensor (got ${value?.type ?? "nothing"})`,
-            );
-          }
-          observeInPass(observers.get(name), pass, value.data as Float32Array);
+          if (value === undefined)
+            throw new ZeropointError("invalid-model", `onnxruntime returned nothing for tensor ${name}`);
+          observeInPass(observers.get(name), pass, outputAsFloat32(value, name));
         }
         samples += rows;
         batches++;
@@ -211,77 +210,91 @@ function observeInPass(observer: Observer | undefined, pass: number, data: Float
   observer.observe(data);
 }
 
-function makeFeeds(
+/**
+ * The onnxruntime feeds of one batch, checked against the model: every input present, its dtype
+ * the model's (integral data for an integer input is converted, anything else is an error naming
+ * the input), its rank and fixed dims matching except on the batch axis, floats finite.
+ */
+export function makeFeeds(
   ort: Awaited<ReturnType<typeof loadOnnxruntime>>,
-  inputs: OnnxValueInfo[],
+  specs: readonly ModelInputSpec[],
   batch: CalibrationBatch,
   index: number,
   inputShapes: CalibrateOptions["inputShapes"],
+  what = "calibration batch",
 ) {
   const feeds: Record<string, InstanceType<typeof ort.Tensor>> = {};
   for (const name of Object.keys(batch)) {
-    if (!inputs.some((v) => v.name === name)) {
+    if (!specs.some((v) => v.name === name)) {
       throw new ZeropointError(
         "invalid-calibration-data",
-        `calibration batch ${index} has an input named ${name}; the model's inputs are ${inputs.map((v) => v.name).join(", ")}`,
+        `${what} ${index} has an input named ${name}; the model's inputs are ${specs.map((v) => v.name).join(", ")}`,
       );
     }
   }
-  for (const v of inputs) {
-    const name = v.name ?? "";
-    const elem = v.type?.tensorType?.elemType;
-    if (elem !== undefined && elem !== DataType.FLOAT) {
-      // Calibration batches are float32; feeding them to another type fails inside onnxruntime.
-      throw new ZeropointError(
-        "invalid-dtype",
-        `input ${name} is ${ELEM_NAMES[elem] ?? `ONNX type ${elem}`}: calibration data is float32 only for now`,
-        { details: { input: name } },
-      );
-    }
-    const value = batch[name];
-    if (value === undefined)
-      throw new ZeropointError("invalid-calibration-data", `calibration batch ${index} has no data for input ${name}`);
+  for (const spec of specs) {
+    const name = spec.name;
+    const raw = batch[name];
+    if (raw === undefined)
+      throw new ZeropointError("invalid-calibration-data", `${what} ${index} has no data for input ${name}`, {
+        details: { input: name },
+      });
+    const value = castTensor(asNamedTensor(raw), spec.dtype, `${what} ${index}, input ${name}`);
     const dims = value.dims;
-    const expected = v.type?.tensorType?.shape?.dim ?? [];
     const fixed = inputShapes?.[name];
-    const size = dims.reduce((a, b) => a * b, 1);
+    const size = elementCount(dims);
     if (size !== value.data.length) {
       throw new ZeropointError(
         "invalid-calibration-data",
-        `calibration batch ${index}, input ${name}: ${value.data.length} values for dims [${dims.join(", ")}]`,
+        `${what} ${index}, input ${name}: ${value.data.length} values for dims [${dims.join(", ")}]`,
       );
     }
-    if (expected.length > 0 && expected.length !== dims.length) {
+    if (spec.dims.length !== dims.length) {
       throw new ZeropointError(
         "invalid-calibration-data",
-        `calibration batch ${index}, input ${name}: rank ${dims.length} ([${dims.join(", ")}]) but the model expects rank ${expected.length}`,
+        `${what} ${index}, input ${name}: rank ${dims.length} ([${dims.join(", ")}]) but the model expects rank ${spec.dims.length} ([${spec.dims.join(", ")}])`,
+        { details: { input: name } },
       );
     }
-    expected.forEach((d, axis) => {
-      const want =
-        d.dimValue !== undefined && d.dimValue !== null && toNumber(d.dimValue) > 0
-          ? toNumber(d.dimValue)
-          : fixed?.[axis];
-      if (want !== undefined && axis > 0 && want !== dims[axis]) {
+    spec.dims.forEach((d, axis) => {
+      const want = typeof d === "number" ? d : fixed?.[axis];
+      if (want !== undefined && axis !== spec.batchAxis && want !== dims[axis]) {
         throw new ZeropointError(
           "invalid-calibration-data",
-          `calibration batch ${index}, input ${name}: dim ${axis} is ${dims[axis]} but the model expects ${want} (shape [${dims.join(", ")}])`,
+          `${what} ${index}, input ${name}: dim ${axis} is ${dims[axis]} but the model expects ${want} (shape [${dims.join(", ")}])`,
+          { details: { input: name } },
         );
       }
     });
-    for (let i = 0; i < value.data.length; i++) {
-      const x = value.data[i] as number;
-      if (!Number.isFinite(x)) {
-        throw new ZeropointError(
-          "invalid-calibration-data",
-          `calibration batch ${index}, input ${name}: element ${i} is ${x}`,
-          {
-            details: { input: name, batch: index, index: i },
-          },
-        );
+    if (value.dtype === "float32" || value.dtype === "float64") {
+      const data = value.data as Float32Array;
+      for (let i = 0; i < data.length; i++) {
+        const x = data[i] as number;
+        if (!Number.isFinite(x)) {
+          throw new ZeropointError(
+            "invalid-calibration-data",
+            `${what} ${index}, input ${name}: element ${i} is ${x}`,
+            {
+              details: { input: name, batch: index, index: i },
+            },
+          );
+        }
       }
     }
-    feeds[name] = new ort.Tensor("float32", value.data, [...dims]);
+    feeds[name] = new ort.Tensor(value.dtype, value.data as never, [...dims]);
   }
   return feeds;
+}
+
+/** Float data of an onnxruntime output as float32 (float16 read exactly, float64 narrowed). */
+export function outputAsFloat32(value: { type: string; data: unknown }, name: string): Float32Array {
+  if (value.type === "float32") return value.data as Float32Array;
+  if (value.type === "float16") {
+    const bits = value.data as Uint16Array;
+    const out = new Float32Array(bits.length);
+    for (let i = 0; i < bits.length; i++) out[i] = halfToFloat(bits[i] as number);
+    return out;
+  }
+  if (value.type === "float64") return Float32Array.from(value.data as Float64Array);
+  throw new ZeropointError("invalid-model", `tensor ${name} is not a float tensor (got ${value.type})`);
 }

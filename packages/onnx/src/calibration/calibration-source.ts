@@ -1,9 +1,20 @@
-import { ZeropointError } from "@zeropoint/core";
+import { type NamedTensor, ZeropointError } from "@zeropoint/core";
 
-/** One calibration batch: float32 data and dims per model input. */
-export type CalibrationBatch = Readonly<
-  Record<string, { readonly data: Float32Array; readonly dims: readonly number[] }>
->;
+/**
+ * One tensor of a batch: a typed {@link NamedTensor}, or float32 data without a dtype (the common
+ * case, kept so float32 callers need not spell it).
+ */
+export type CalibrationTensor =
+  | NamedTensor
+  | { readonly dtype?: undefined; readonly data: Float32Array; readonly dims: readonly number[] };
+
+/** One batch: a tensor per model input, laid out as the model declares (its own batch axis). */
+export type CalibrationBatch = Readonly<Record<string, CalibrationTensor>>;
+
+/** The batch tensor as a typed tensor (float32 when it carries no dtype). */
+export function asNamedTensor(t: CalibrationTensor): NamedTensor {
+  return t.dtype === undefined ? { dtype: "float32", data: t.data, dims: t.dims } : t;
+}
 
 /**
  * Calibration data: a function that starts a fresh pass over the same batches each time it is

@@ -1,6 +1,7 @@
-import { sqnr, ZeropointError } from "@zeropoint/core";
-import { exposeTensors } from "../calibration/calibrate.js";
+import { batchRows, OutputComparison, type OutputComparisonResult, sqnr, ZeropointError } from "@zeropoint/core";
+import { exposeTensors, makeFeeds, outputAsFloat32 } from "../calibration/calibrate.js";
 import type { CalibrationBatch } from "../calibration/calibration-source.js";
+import { modelInputSpecs } from "../model/input-specs.js";
 import { encodeModel } from "../model/model-io.js";
 import type { OnnxModel } from "../model/onnx-schema.js";
 import type { ActivationParams } from "../quantize/static-plan.js";
@@ -8,12 +9,18 @@ import { loadOnnxruntime } from "../runtime/onnxruntime.js";
 
 /** What {@link checkQuantizedModel} reports. */
 export interface ModelCheck {
-  /** SQNR (dB) of each graph output against the float model over the check samples. */
-  readonly outputs: { name: string; sqnr: number }[];
+  /**
+   * Each graph output against the float model over every check sample: SQNR (dB), cosine, and the
+   * agreement that fits the output (argmax for class vectors, the 0.5 decision for probabilities).
+   */
+  readonly outputs: OutputComparisonResult[];
   /** SQNR (dB) of each quantized activation against the same tensor of the float model. */
   readonly tensors: { name: string; sqnr: number }[];
-  /** Fraction of samples whose top-1 (argmax of the first output) agrees with the float model. */
-  readonly top1Agreement: number;
+  /**
+   * Agreement of the first output that has one (argmax for a class vector, the 0.5 decision for a
+   * probability); undefined when no output is either, rather than a vacuous 100%.
+   */
+  readonly top1Agreement: number | undefined;
   readonly floatBytes: number;
   readonly quantizedBytes: number;
   readonly floatOps: Record<string, number>;
@@ -95,9 +102,10 @@ export async function checkQuantizedModel(
       { cause },
     );
   }
+  const specs = modelInputSpecs(floatModel);
+  const comparisons = new Map(outputs.map((o) => [o, new OutputComparison(o)]));
   const reference = new Map<string, number[]>();
   const approx = new Map<string, number[]>();
-  let agree = 0;
   let rows = 0;
   const push = (map: Map<string, number[]>, key: string, values: ArrayLike<number>) => {
     const list = map.get(key) ?? [];
@@ -105,58 +113,41 @@ export async function checkQuantizedModel(
     map.set(key, list);
   };
   try {
-    for (const batch of samples) {
-      const feeds = Object.fromEntries(
-        Object.entries(batch).map(([k, v]) => [k, new ort.Tensor("float32", v.data, [...v.dims])]),
-      );
+    for (const [index, batch] of samples.entries()) {
+      const feeds = makeFeeds(ort, specs, batch, index, undefined, "check batch");
       const f = await runChecked(floatSession, feeds, "float");
       const q = await runChecked(quantSession, feeds, "quantized");
       for (const o of outputs) {
-        push(reference, `out:${o}`, (f[o] as { data: Float32Array }).data);
-        push(approx, `out:${o}`, (q[o] as { data: Float32Array }).data);
+        const fo = f[o] as { type: string; data: unknown; dims: readonly number[] };
+        const qo = q[o] as { type: string; data: unknown };
+        (comparisons.get(o) as OutputComparison).add(outputAsFloat32(fo, o), outputAsFloat32(qo, o), fo.dims);
       }
       for (const p of probes) {
-        push(reference, p.tensor, (f[p.tensor] as { data: Float32Array }).data);
+        push(reference, p.tensor, outputAsFloat32(f[p.tensor] as { type: string; data: unknown }, p.tensor));
         const raw = (q[p.name] as { data: ArrayLike<number> }).data;
         const values =
           p.params === undefined
-            ? raw
+            ? outputAsFloat32(q[p.name] as { type: string; data: unknown }, p.name)
             : Float32Array.from(
                 raw as ArrayLike<number>,
                 (v) => (v - (p.params as ActivationParams).zeroPoint) * (p.params as ActivationParams).scale,
               );
         push(approx, p.tensor, values);
       }
-      const first = outputs[0] as string;
-      const fo = f[first] as { data: Float32Array; dims: readonly number[] };
-      const qo = q[first] as { data: Float32Array };
-      const n = fo.dims[0] ?? 1;
-      const width = fo.data.length / n;
-      for (let r = 0; r < n; r++) {
-        let bf = 0;
-        let bq = 0;
-        for (let k = 1; k < width; k++) {
-          if ((fo.data[r * width + k] as number) > (fo.data[r * width + bf] as number)) bf = k;
-          if ((qo.data[r * width + k] as number) > (qo.data[r * width + bq] as number)) bq = k;
-        }
-        if (bf === bq) agree++;
-        rows++;
-      }
+      rows += batchRows(batch, specs);
     }
   } finally {
     await floatSession.release();
     await quantSession.release();
   }
+  const results = outputs.map((o) => (comparisons.get(o) as OutputComparison).result());
   return {
-    outputs: outputs.map((o) => ({
-      name: o,
-      sqnr: sqnr(reference.get(`out:${o}`) ?? [], approx.get(`out:${o}`) ?? []),
-    })),
+    outputs: results,
     tensors: probes.map((p) => ({
       name: p.tensor,
       sqnr: sqnr(reference.get(p.tensor) ?? [], approx.get(p.tensor) ?? []),
     })),
-    top1Agreement: rows === 0 ? 1 : agree / rows,
+    top1Agreement: results.find((r) => r.agreement !== undefined)?.agreement,
     floatBytes: floatBytes.length,
     quantizedBytes: quantizedBytes.length,
     floatOps: opCounts(floatModel),

@@ -42,6 +42,34 @@ export const REMOVABLE_OPS = new Set(["Relu", "Clip"]);
 /** Ops with a weight input and where it sits. */
 export const WEIGHT_INPUT: Readonly<Record<string, number>> = { Conv: 1, ConvTranspose: 1, MatMul: 1, Gemm: 1 };
 
+/**
+ * Weight-only int8 storage: per op, which constant inputs become int8 behind DequantizeLinear and
+ * the axis their per-channel scales run along (output channels, embedding rows, gate rows).
+ * Gather's table is quantized per row so each token keeps its own scale; LSTM/GRU `W` and `R`
+ * (`[directions, gates * hidden, ...]`) per gate row.
+ */
+export const WEIGHT_ONLY_INPUTS: Readonly<
+  Record<string, readonly { readonly input: number; readonly axis: (transB: boolean, rank: number) => number }[]>
+> = {
+  Conv: [{ input: 1, axis: () => 0 }],
+  ConvTranspose: [{ input: 1, axis: () => 1 }],
+  MatMul: [{ input: 1, axis: (_t, rank) => rank - 1 }],
+  Gemm: [{ input: 1, axis: (transB) => (transB ? 0 : 1) }],
+  Gather: [{ input: 0, axis: () => 0 }],
+  LSTM: [
+    { input: 1, axis: () => 1 },
+    { input: 2, axis: () => 1 },
+  ],
+  GRU: [
+    { input: 1, axis: () => 1 },
+    { input: 2, axis: () => 1 },
+  ],
+  RNN: [
+    { input: 1, axis: () => 1 },
+    { input: 2, axis: () => 1 },
+  ],
+};
+
 /** Ops with an int32-quantizable bias input. */
 export const BIAS_INPUT: Readonly<Record<string, number>> = { Conv: 2, ConvTranspose: 2, Gemm: 2 };
 

@@ -4,10 +4,10 @@ import { preprocessGraph, pruneUnusedInitializers } from "../graph/preprocess.js
 import { loadModel, structuredCloneModel } from "../model/model-io.js";
 import { DataType, type OnnxGraph, type OnnxModel, type OnnxNode, type OnnxTensor } from "../model/onnx-schema.js";
 import { makeTensor, readFloat32, tensorDims } from "../model/tensor-data.js";
+import { WEIGHT_ONLY_INPUTS } from "./op-registry.js";
 import { ensureOpset } from "./opset.js";
 import { type CommonQuantizeOptions, recipeFromOptions, selectionReason } from "./options.js";
 import type { QuantizeReport } from "./quantize-static.js";
-import { weightAxis } from "./static-plan.js";
 import { blockMinMax, quantizeWeightTensor } from "./weights.js";
 
 /** Options of {@link quantizeWeightOnly}. */
@@ -60,13 +60,49 @@ export async function quantizeWeightOnly(
   const floatNodes: QuantizeReport["floatNodes"] = [];
   const dequantized = new Map<string, string>();
   let usesMicrosoft = false;
-  const ops = bits === 4 && !blockedDq ? new Set(["MatMul", "Gemm"]) : new Set(["Conv", "MatMul", "Gemm"]);
+  const ops =
+    bits === 4 && !blockedDq
+      ? new Set(["MatMul", "Gemm"])
+      : bits === 4
+        ? new Set(["Conv", "MatMul", "Gemm"])
+        : new Set(Object.keys(WEIGHT_ONLY_INPUTS));
+  // Ops int4 cannot store here, with what to do instead, so nothing is skipped silently.
+  const int4Reason = (op: string): string | undefined =>
+    bits !== 4
+      ? undefined
+      : !blockedDq && (op === "Conv" || op === "ConvTranspose")
+        ? "int4 MatMulNBits covers MatMul/Gemm; --int4-format dequantize-linear stores Conv weights in int4"
+        : op in WEIGHT_ONLY_INPUTS && !ops.has(op)
+          ? `${op} has no int4 form here; its weights stay float (weight-only int8 stores them)`
+          : undefined;
 
   for (const node of graph.node) {
     const op = node.opType ?? "";
+    if (bits === 8 && ops.has(op) && (node.domain ?? "") === "") {
+      const why = selectionReason(node, options, recipe);
+      const inputs = (WEIGHT_ONLY_INPUTS[op] ?? []).filter((w) => {
+        const t = index.initializers.get(node.input[w.input] ?? "");
+        return t !== undefined && t.dataType === 1 && tensorDims(t).length >= 2;
+      });
+      if (why !== undefined || inputs.length === 0) {
+        out.push(node);
+        floatNodes.push({ name: node.name ?? "", opType: op, reason: why ?? "weight is not a float constant" });
+        continue;
+      }
+      quantizedNodes.push(node.name ?? "");
+      const replaced = [...node.input];
+      for (const w of inputs) replaced[w.input] = int8Weight(node, w.input, w.axis);
+      out.push({ ...node, input: replaced });
+      continue;
+    }
     const weightName = node.input[1] ?? "";
     const weight = index.initializers.get(weightName);
-    let reason: string | undefined;
+    let reason: string | undefined = int4Reason(op);
+    if (reason !== undefined) {
+      out.push(node);
+      floatNodes.push({ name: node.name ?? "", opType: op, reason });
+      continue;
+    }
     if (!ops.has(op) || (node.domain ?? "") !== "") reason = `${op} has no weight-only form here`;
     else if (selectionReason(node, options, recipe) !== undefined) reason = selectionReason(node, options, recipe);
     else if (weight === undefined || weight.dataType !== 1) reason = "weight is not a float constant";
@@ -87,35 +123,6 @@ export async function quantizeWeightOnly(
       let dq = dequantized.get(weightName);
       if (dq === undefined) {
         dq = blockedInt4(node, weightName, weight as OnnxTensor);
-        dequantized.set(weightName, dq);
-      }
-      out.push({ ...node, input: node.input.map((i, k) => (k === 1 ? (dq as string) : i)) });
-      continue;
-    }
-    if (bits === 8) {
-      let dq = dequantized.get(weightName);
-      if (dq === undefined) {
-        const t = weight as OnnxTensor;
-        const scheme = resolveSettings(recipe, { opType: op, node: node.name ?? "" }).weight;
-        const axis = scheme.granularity === "per-channel" ? weightAxis(node, tensorDims(t).length) : undefined;
-        const q = quantizeWeightTensor(t, scheme, axis);
-        const values = index.uniqueName(`${weightName}_quantized`);
-        const scale = index.uniqueName(`${weightName}_scale`);
-        const zeroPoint = index.uniqueName(`${weightName}_zero_point`);
-        const zpDims = axis === undefined ? [] : [q.qparams.zeroPoint.length];
-        graph.initializer.push(
-          makeTensor(values, q.dims, q.values),
-          makeTensor(scale, zpDims, Float32Array.from(q.qparams.scale)),
-          makeTensor(zeroPoint, zpDims, Int8Array.from(q.qparams.zeroPoint)),
-        );
-        dq = index.uniqueName(`${weightName}_DequantizeLinear_Output`);
-        out.push({
-          name: index.uniqueName(`${weightName}_DequantizeLinear`),
-          opType: "DequantizeLinear",
-          input: [values, scale, zeroPoint],
-          output: [dq],
-          attribute: axis === undefined ? [] : attributes({ axis }),
-        });
         dequantized.set(weightName, dq);
       }
       out.push({ ...node, input: node.input.map((i, k) => (k === 1 ? (dq as string) : i)) });
@@ -179,6 +186,38 @@ export async function quantizeWeightOnly(
       });
     usesMicrosoft = true;
   }
+  /** The int8 weight `node.input[input]` behind a DequantizeLinear (shared by every reader of it). */
+  function int8Weight(node: OnnxNode, input: number, axisOf: (transB: boolean, rank: number) => number): string {
+    const weightName = node.input[input] as string;
+    const existing = dequantized.get(weightName);
+    if (existing !== undefined) return existing;
+    const t = index.initializers.get(weightName) as OnnxTensor;
+    const op = node.opType ?? "";
+    const scheme = resolveSettings(recipe, { opType: op, node: node.name ?? "" }).weight;
+    const rank = tensorDims(t).length;
+    const axis = scheme.granularity === "per-channel" ? axisOf(intAttribute(node, "transB", 0) === 1, rank) : undefined;
+    const q = quantizeWeightTensor(t, scheme, axis);
+    const values = index.uniqueName(`${weightName}_quantized`);
+    const scale = index.uniqueName(`${weightName}_scale`);
+    const zeroPoint = index.uniqueName(`${weightName}_zero_point`);
+    const zpDims = axis === undefined ? [] : [q.qparams.zeroPoint.length];
+    graph.initializer.push(
+      makeTensor(values, q.dims, q.values),
+      makeTensor(scale, zpDims, Float32Array.from(q.qparams.scale)),
+      makeTensor(zeroPoint, zpDims, Int8Array.from(q.qparams.zeroPoint)),
+    );
+    const dq = index.uniqueName(`${weightName}_DequantizeLinear_Output`);
+    out.push({
+      name: index.uniqueName(`${weightName}_DequantizeLinear`),
+      opType: "DequantizeLinear",
+      input: [values, scale, zeroPoint],
+      output: [dq],
+      attribute: axis === undefined ? [] : attributes({ axis }),
+    });
+    dequantized.set(weightName, dq);
+    return dq;
+  }
+
   /** int4 symmetric blocks along the weight's input-channel/K axis, behind DequantizeLinear-21. */
   function blockedInt4(node: OnnxNode, name: string, tensor: OnnxTensor): string {
     const dims = tensorDims(tensor);
