@@ -240,7 +240,7 @@ class BertEncoder(nn.Module):
 class CharGpt(nn.Module):
     """GPT-style character decoder: causal mask, pre-norm blocks, LM head tied to the embedding."""
 
-    def __init__(self, vocab, d=128, heads=4, ff=512, layers=4, max_len=64):
+    def __init__(self, vocab, d=128, heads=4, ff=256, layers=2, max_len=64):
         super().__init__()
         self.tok, self.pos = nn.Embedding(vocab, d), nn.Embedding(max_len, d)
         self.blocks = nn.ModuleList([Block(d, heads, ff) for _ in range(layers)])
@@ -323,7 +323,7 @@ def image_classifier(name, model, data, to_input, steps, lr, description, fixed=
     xtr_in = to_input(xtr)
 
     def batches(step):
-        idx = rng.integers(0, len(xtr_in), 64)
+        idx = rng.integers(0, len(xtr_in), 32)
         return (torch.from_numpy(xtr_in[idx]),), torch.from_numpy(ytr[idx])
 
     train(model, batches, steps, lr, F.cross_entropy, name)
@@ -491,10 +491,10 @@ def make_bert(corpus):
     model = BertEncoder(len(vocab))
 
     def batches(step):
-        idx = rng.integers(0, len(tr), 64)
+        idx = rng.integers(0, len(tr), 32)
         return (torch.from_numpy(ids_tr[idx]), torch.from_numpy(mask_tr[idx])), torch.from_numpy(labels[tr][idx])
 
-    train(model, batches, 600, 2e-3, F.cross_entropy, name)
+    train(model, batches, 250, 2e-3, F.cross_entropy, name)
     ids_ev, mask_ev = encode(ev)
     acc = float((batched_predict(model, [ids_ev, mask_ev]).argmax(1) == labels[ev]).mean())
     print(f"  {name}: float accuracy {acc:.4f} on {n_eval}")
@@ -542,13 +542,13 @@ def make_gpt(corpus):
     rng = np.random.default_rng(0)
 
     def batches(step):
-        starts = rng.integers(0, len(train_ids) - ctx - 1, 32)
+        starts = rng.integers(0, len(train_ids) - ctx - 1, 16)
         x = np.stack([train_ids[s : s + ctx] for s in starts])
         y = np.stack([train_ids[s + 1 : s + ctx + 1] for s in starts])
         return (torch.from_numpy(x),), torch.from_numpy(y)
 
     loss_fn = lambda logits, y: F.cross_entropy(logits.reshape(-1, logits.shape[-1]), y.reshape(-1))
-    train(model, batches, 2500, 3e-3, loss_fn, name)
+    train(model, batches, 600, 3e-3, loss_fn, name)
     windows = 256
     starts = np.linspace(0, len(held) - ctx - 2, windows).astype(np.int64)
     x_ev = np.stack([held[s : s + ctx] for s in starts])
@@ -568,7 +568,7 @@ def make_gpt(corpus):
     write_meta(
         name,
         {
-            "description": "character-level GPT-style decoder (4 pre-norm blocks, d 128, causal mask, LM head "
+            "description": "character-level GPT-style decoder (2 pre-norm blocks, d 128, causal mask, LM head "
             "tied to the token embedding) trained on SpamAssassin ham; perplexity on held-out text",
             "task": "language-model",
             "inputs": [{"name": "input_ids", "dtype": "int64", "shape": ["batch", "sequence"], "vocabSize": len(chars)}],

@@ -7,9 +7,10 @@ import { loadModel, opsetVersion, structuredCloneModel } from "../model/model-io
 import type { OnnxModel } from "../model/onnx-schema.js";
 import { applyTargetCpu, type TargetDecision } from "../target/saturation-policy.js";
 import { ensureOpset } from "./opset.js";
-import { type CommonQuantizeOptions, recipeFromOptions } from "./options.js";
+import { type CommonQuantizeOptions, recipeFromOptions, selectionReason } from "./options.js";
 import { emitQdq } from "./qdq-emitter.js";
 import { emitQOperator, QOPERATOR_OPS } from "./qoperator-emitter.js";
+import { quantizeWeightOnly } from "./quantize-weight-only.js";
 import { type ActivationParams, planStatic } from "./static-plan.js";
 
 /** Options of {@link quantizeStatic}. */
@@ -113,14 +114,36 @@ export async function quantizeStatic(
   const opset = opsetVersion(model) ?? 13;
   const { quantizedNodes } =
     format === "qdq" ? emitQdq(graph, plan, opset, options.target ?? "node") : emitQOperator(model, plan);
+  // Embedding tables: a Gather of a float constant by ids has no activation to calibrate, so the
+  // activation pass leaves it float; at a vocabulary of thousands the table is most of the model.
+  // It is stored int8 per row behind DequantizeLinear, as weight-only does.
+  const tables = plan.nodes.filter(
+    (n) =>
+      n.role === "float" &&
+      n.node.opType === "Gather" &&
+      plan.index.initializers.get(n.node.input[0] ?? "")?.dataType === 1 &&
+      selectionReason(n.node, options, recipe) === undefined,
+  );
+  let result = model;
+  if (tables.length > 0) {
+    const stored = await quantizeWeightOnly(model, {
+      weightType: "int8",
+      perChannel: true,
+      includeNodes: tables.map((t) => t.node.name ?? ""),
+      opTypes: ["Gather"],
+    });
+    result = stored.model;
+    quantizedNodes.push(...stored.report.quantizedNodes);
+  }
+  const storedTables = new Set(quantizedNodes);
   return {
-    model,
+    model: result,
     report: {
       approach: "static",
       format,
       quantizedNodes,
       floatNodes: plan.nodes
-        .filter((n) => n.role === "float")
+        .filter((n) => n.role === "float" && !storedTables.has(n.node.name ?? ""))
         .map((n) => ({ name: n.node.name ?? "", opType: n.node.opType ?? "", reason: n.reason ?? "" })),
       activations: Object.fromEntries(plan.params),
       calibrationSamples: plan.samples,

@@ -112,6 +112,26 @@ export async function decideRoles(
     }
   }
 
+  // Tensors computed only from integer graph inputs and constants: attention-mask biases
+  // ((1 - mask) * -10000), causal masks sliced by a sequence length. Adding one to attention scores
+  // gives a range of ~10^4 where the scores need ~10, so 8 bits would round every score to the same
+  // value (a BERT-style encoder lost 2.5 points of accuracy that way); the node that adds the mask
+  // and the Softmax reading its output stay float. What comes out of the Softmax is quantized as usual.
+  const maskDerived = new Map<string, string>();
+  const integerInputs = new Set(
+    graph.input.map((v) => v.name ?? "").filter((n) => !index.initializers.has(n) && types.get(n) !== "float32"),
+  );
+  for (const node of graph.node) {
+    // An embedding lookup (Gather of a float table by ids) is data, not a mask.
+    if (node.opType === "Gather" && isFloatConstant(node.input[0] ?? "")) continue;
+    const inputs = node.input.filter((i) => i !== "");
+    const origin = inputs.map((i) => (integerInputs.has(i) ? i : maskDerived.get(i))).find((o) => o !== undefined);
+    if (origin === undefined) continue;
+    if (inputs.every((i) => index.initializers.has(i) || integerInputs.has(i) || maskDerived.has(i)))
+      for (const o of node.output) if (o !== "") maskDerived.set(o, origin);
+  }
+  const maskedScores = new Map<string, string>();
+
   const planned: PlannedNode[] = [];
   const roles = new Map<OnnxNode, PlannedNode["role"]>();
   const quantized = new Set<string>(); // activation tensors with parameters (own or shared)
@@ -139,7 +159,14 @@ export async function decideRoles(
       const data = dataInputs(op, node.input.length).map((i) => node.input[i] ?? "");
       const activations = data.filter(isFloatActivation);
       const outputsFloat = node.output.every((o) => o === "" || types.get(o) === "float32");
-      if (
+      const mask = data.map((d) => maskDerived.get(d)).find((m) => m !== undefined);
+      const masked = data.map((d) => maskedScores.get(d)).find((m) => m !== undefined);
+      if (mask !== undefined && activations.length > 0) {
+        why = `adds a mask computed from integer input ${mask} (its ~1e4 range would erase the scores at 8 bits)`;
+        for (const o of node.output) if (o !== "") maskedScores.set(o, mask);
+      } else if (masked !== undefined) {
+        why = `reads scores with a mask from ${masked} added (float, see the node that adds it)`;
+      } else if (
         op === "Gemm" &&
         (intAttribute(node, "transA", 0) !== 0 ||
           (getAttribute(node, "alpha")?.f !== undefined && getAttribute(node, "alpha")?.f !== 1))
