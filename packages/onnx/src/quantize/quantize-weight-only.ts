@@ -120,11 +120,9 @@ export async function quantizeWeightOnly(
     ) {
       quantizedNodes.push(node.name ?? "");
       const replaced = [...node.input];
-      replaced[1] = int8Weight(
-        node,
-        1,
-        (WEIGHT_ONLY_INPUTS[op]?.[0] as { axis: (t: boolean, r: number) => number }).axis,
-      );
+      const projection = WEIGHT_ONLY_INPUTS[op]?.[0];
+      if (projection === undefined) throw new ZeropointError("invalid-state", `no weight input known for ${op}`);
+      replaced[1] = int8Weight(node, 1, projection.axis);
       out.push({ ...node, input: replaced });
       continue;
     }
