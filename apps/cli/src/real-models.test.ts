@@ -94,3 +94,33 @@ describe("nothing to do, or degraded: exit 3 with the reason, the file still wri
     expect(allowed.code).toBe(0);
   });
 });
+
+describe("a model whose network sits in an If branch", () => {
+  it("inspect counts the branch's nodes and parameters; weight-only quantize stores them int8", async () => {
+    const { mlpInsideIf } = await import("../../../packages/onnx/test-fixtures/if-model.js");
+    const { encodeModel } = await import("@zeropoint/onnx");
+    const path = join(work, "if-mlp.onnx");
+    writeFileSync(path, encodeModel(mlpInsideIf()));
+    const inspect = await runCli(["inspect", path, "--json"]);
+    expect(inspect.code).toBe(0);
+    const report = JSON.parse(inspect.out);
+    expect(report.bodyNodes).toBeGreaterThan(4);
+    expect(report.totalNodes).toBe(report.bodyNodes + 1);
+    expect(report.ops.Gemm ?? report.ops.MatMul).toBeGreaterThan(0);
+    expect(report.parameters).toBeGreaterThan(100_000);
+    const q = await runCli([
+      "quantize",
+      path,
+      "-o",
+      join(work, "if-mlp.int8.onnx"),
+      "--approach",
+      "weight-only",
+      "--no-check-latency",
+      "--json",
+    ]);
+    expect(q.code).toBe(0);
+    const quantized = JSON.parse(q.out);
+    expect(quantized.sizes.ratio).toBeLessThanOrEqual(0.4);
+    expect(Object.keys(quantized.quantizedByOp)).not.toContain("?");
+  });
+});

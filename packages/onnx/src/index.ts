@@ -20,6 +20,7 @@ export {
 } from "./calibration/calibration-source.js";
 export { onnxCapabilities, registerOnnxCapabilities } from "./capabilities.js";
 export { checkQuantizedModel, type ModelCheck } from "./check/model-check.js";
+export { forEachGraph, subgraphsOf } from "./graph/subgraphs.js";
 export { irToOnnx } from "./ir/ir-to-onnx.js";
 export { onnxToIr } from "./ir/onnx-to-ir.js";
 export { elemTypeOf, modelInputSpecs, runtimeInputs, tensorDtypeOf } from "./model/input-specs.js";

@@ -15,16 +15,36 @@ export async function runInspect(
   const { model } = onnx.loadModel(path, { allowDirs });
   const graph = model.graph;
   if (!graph) throw new ZeropointError("invalid-model", `${path}: no graph`);
+  // Nodes and parameters of If/Loop/Scan bodies count too: a model whose network sits in a branch
+  // is not "2 nodes".
   const histogram: Record<string, number> = {};
-  for (const n of graph.node) {
-    const key = n.domain ? `${n.domain}.${n.opType}` : (n.opType ?? "");
-    histogram[key] = (histogram[key] ?? 0) + 1;
-  }
   let parameters = 0;
-  for (const t of graph.initializer) parameters += (t.dims ?? []).reduce((a: number, d) => a * Number(d), 1);
+  let totalNodes = 0;
+  let bodyNodes = 0;
+  onnx.forEachGraph(graph, (g, depth) => {
+    for (const n of g.node) {
+      const key = n.domain ? `${n.domain}.${n.opType}` : (n.opType ?? "");
+      histogram[key] = (histogram[key] ?? 0) + 1;
+      totalNodes++;
+      if (depth > 0) bodyNodes++;
+    }
+    for (const t of g.initializer) parameters += (t.dims ?? []).reduce((a: number, d) => a * Number(d), 1);
+  });
+  const specs = onnx.modelInputSpecs(model);
   const dims = (v: (typeof graph.input)[number]) => onnx.valueInfoDims(v);
   const initializers = new Set(graph.initializer.map((t) => t.name));
-  const inputs = graph.input.filter((v) => !initializers.has(v.name)).map((v) => ({ name: v.name, dims: dims(v) }));
+  const inputs = graph.input
+    .filter((v) => !initializers.has(v.name))
+    .map((v) => {
+      const spec = specs.find((s) => s.name === v.name);
+      return {
+        name: v.name,
+        dims: dims(v),
+        dtype: spec?.dtype,
+        batchAxis: spec?.batchAxis ?? null,
+        ...(spec?.vocabSize !== undefined ? { vocabSize: spec.vocabSize } : {}),
+      };
+    });
   const outputs = graph.output.map((v) => ({ name: v.name, dims: dims(v) }));
   const copy = onnx.loadModel(path, { allowDirs }).model;
   const decisions = await onnx.decideRoles(onnx.ensureOpset(copy, 13), { recipe: defaultRecipe("static") });
@@ -42,13 +62,17 @@ export async function runInspect(
     outputs,
     ops: histogram,
     parameters,
+    totalNodes,
+    bodyNodes,
     nodes,
   };
   if (json) return report;
   out(
-    `${path}: opset ${report.opset}, producer ${report.producer || "unknown"}, ${graph.node.length} nodes, ${parameters} parameters`,
+    `${path}: opset ${report.opset}, producer ${report.producer || "unknown"}, ${totalNodes} nodes${bodyNodes > 0 ? ` (${bodyNodes} inside If/Loop/Scan bodies)` : ""}, ${parameters} parameters`,
   );
-  out(`inputs:  ${inputs.map((i) => `${i.name} [${i.dims.join(", ")}]`).join(", ")}`);
+  out(
+    `inputs:  ${inputs.map((i) => `${i.name} ${i.dtype ?? "?"} [${i.dims.join(", ")}]${i.batchAxis !== null && i.batchAxis !== 0 ? ` (batch axis ${i.batchAxis})` : ""}`).join(", ")}`,
+  );
   out(`outputs: ${outputs.map((o) => `${o.name} [${o.dims.join(", ")}]`).join(", ")}`);
   out("");
   out(

@@ -297,7 +297,15 @@ function countByOp(
   model: { graph?: { node: readonly { name?: string | null; opType?: string | null }[] } | null },
   names: readonly string[],
 ): Record<string, number> {
-  const ops = new Map((model.graph?.node ?? []).map((n) => [n.name ?? "", n.opType ?? "?"]));
+  const ops = new Map<string, string>();
+  const visit = (g: { node: readonly { name?: string | null; opType?: string | null; attribute?: readonly unknown[] }[] }) => {
+    for (const n of g.node) {
+      ops.set(n.name ?? "", n.opType ?? "?");
+      for (const a of (n.attribute ?? []) as { g?: typeof g | null; graphs?: (typeof g)[] | null }[])
+        for (const sub of [...(a.g ? [a.g] : []), ...(a.graphs ?? [])]) visit(sub);
+    }
+  };
+  if (model.graph) visit(model.graph);
   const counts: Record<string, number> = {};
   for (const name of names) {
     const op = ops.get(name) ?? "?";

@@ -15,10 +15,18 @@ export class GraphIndex {
   readonly initializers = new Map<string, OnnxTensor>();
   readonly graphInputs = new Set<string>();
   readonly graphOutputs = new Set<string>();
-  private readonly names = new Set<string>();
+  private readonly names: Set<string>;
   private readonly nextSuffix = new Map<string, number>();
 
-  constructor(readonly graph: OnnxGraph) {
+  /**
+   * @param names a name set shared with other graphs' indexes (a model's If/Loop/Scan bodies), so
+   *   names made in one graph never collide with names in another; default: this graph's own.
+   */
+  constructor(
+    readonly graph: OnnxGraph,
+    names?: Set<string>,
+  ) {
+    this.names = names ?? new Set<string>();
     for (const t of graph.initializer) {
       this.initializers.set(t.name ?? "", t);
       this.names.add(t.name ?? "");

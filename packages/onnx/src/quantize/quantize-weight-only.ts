@@ -63,14 +63,32 @@ export async function quantizeWeightOnly(
   const blockedDq = bits === 4 && options.int4Format === "dequantize-linear";
   const symmetric4 = options.int4Symmetric === true;
   const model = ensureOpset(source, blockedDq ? 21 : 13);
-  const graph = model.graph as OnnxGraph;
-  preprocessGraph(graph);
-  const index = new GraphIndex(graph);
-  const out: OnnxNode[] = [];
+  const top = model.graph as OnnxGraph;
+  // The graph being rewritten: the main graph, or an If/Loop/Scan body while recursing into it.
+  let graph = top;
+  let index: GraphIndex;
+  let out: OnnxNode[] = [];
+  let dequantized = new Map<string, string>();
+  // Initializers of enclosing graphs, which a body may read by name (outer scope).
+  let outer = new Map<string, { tensor: OnnxTensor; home: OnnxGraph }>();
+  // Every name in the model, so names made in one body never collide with another's.
+  const names = new Set<string>();
+  const collect = (g: OnnxGraph) => {
+    for (const t of g.initializer) names.add(t.name ?? "");
+    for (const v of [...g.input, ...g.output]) names.add(v.name ?? "");
+    for (const n of g.node) {
+      if (n.name) names.add(n.name);
+      for (const o of n.output) names.add(o);
+      for (const a of n.attribute) for (const sub of [...(a.g ? [a.g] : []), ...(a.graphs ?? [])]) collect(sub);
+    }
+  };
+  collect(top);
+  // int8 copies of a weight, by the graph that holds it: two branches reading one outer weight share one copy.
+  const stored = new Map<OnnxGraph, Map<string, { values: string; scale: string; zeroPoint: string; axis?: number }>>();
   const quantizedNodes: string[] = [];
   const floatNodes: QuantizeReport["floatNodes"] = [];
-  const dequantized = new Map<string, string>();
   let usesMicrosoft = false;
+  const initializer = (name: string): OnnxTensor | undefined => index.initializers.get(name) ?? outer.get(name)?.tensor;
   const ops =
     bits === 4 && !blockedDq
       ? new Set(["MatMul", "Gemm"])
@@ -87,183 +105,220 @@ export async function quantizeWeightOnly(
           ? `${op} has no int4 form here; its weights stay float (weight-only int8 stores them)`
           : undefined;
 
-  for (const node of graph.node) {
-    const op = node.opType ?? "";
-    if (bits === 8 && ops.has(op) && (node.domain ?? "") === "") {
-      const why = selectionReason(node, options, recipe);
-      const inputs = (WEIGHT_ONLY_INPUTS[op] ?? []).filter((w) => {
-        const t = index.initializers.get(node.input[w.input] ?? "");
-        return t !== undefined && t.dataType === 1 && tensorDims(t).length >= 2;
-      });
-      if (why !== undefined || inputs.length === 0) {
+  /**
+   * Rewrites one graph, after its nodes' subgraphs. A body's weights are often outer-scope
+   * initializers: their int8 copies go into the body, and the float originals are pruned when
+   * nothing reads them any more.
+   */
+  function processGraph(g: OnnxGraph, enclosing: Map<string, { tensor: OnnxTensor; home: OnnxGraph }>): void {
+    const saved = { graph, index, out, dequantized, outer };
+    graph = g;
+    if (g !== top) preprocessGraph(g);
+    index = new GraphIndex(g, names);
+    out = [];
+    dequantized = new Map();
+    outer = enclosing;
+    const visible = new Map(enclosing);
+    for (const [k, t] of index.initializers) visible.set(k, { tensor: t, home: g });
+    for (const node of g.node)
+      for (const a of node.attribute)
+        for (const sub of [...(a.g ? [a.g] : []), ...(a.graphs ?? [])]) processGraph(sub, visible);
+    rewriteNodes();
+    g.node = out;
+    ({ graph, index, out, dequantized, outer } = saved);
+  }
+
+  function rewriteNodes(): void {
+    for (const node of graph.node) {
+      const op = node.opType ?? "";
+      if (bits === 8 && ops.has(op) && (node.domain ?? "") === "") {
+        const why = selectionReason(node, options, recipe);
+        const inputs = (WEIGHT_ONLY_INPUTS[op] ?? []).filter((w) => {
+          const t = initializer(node.input[w.input] ?? "");
+          return t !== undefined && t.dataType === 1 && tensorDims(t).length >= 2;
+        });
+        if (why !== undefined || inputs.length === 0) {
+          out.push(node);
+          floatNodes.push({ name: node.name ?? "", opType: op, reason: why ?? "weight is not a float constant" });
+          continue;
+        }
+        quantizedNodes.push(node.name ?? "");
+        const replaced = [...node.input];
+        for (const w of inputs) replaced[w.input] = int8Weight(node, w.input, w.axis);
+        out.push({ ...node, input: replaced });
+        continue;
+      }
+      // The output projection (a MatMul/Gemm writing a graph output: an LM head, a classifier) is
+      // stored int8 when int4 is asked, as llama.cpp keeps its output tensor at higher precision:
+      // on the zoo GPT, int4 there alone raised perplexity 38% (int4 everywhere else: +0.02%).
+      if (
+        bits === 4 &&
+        options.int4OutputProjection !== "int4" &&
+        (op === "MatMul" || op === "Gemm") &&
+        (node.domain ?? "") === "" &&
+        index.graphOutputs.has(node.output[0] ?? "") &&
+        initializer(node.input[1] ?? "")?.dataType === 1 &&
+        selectionReason(node, options, recipe) === undefined
+      ) {
+        quantizedNodes.push(node.name ?? "");
+        const replaced = [...node.input];
+        const projection = WEIGHT_ONLY_INPUTS[op]?.[0];
+        if (projection === undefined) throw new ZeropointError("invalid-state", `no weight input known for ${op}`);
+        replaced[1] = int8Weight(node, 1, projection.axis);
+        out.push({ ...node, input: replaced });
+        continue;
+      }
+      const weightName = node.input[1] ?? "";
+      const weight = initializer(weightName);
+      let reason: string | undefined = int4Reason(op);
+      if (reason !== undefined) {
         out.push(node);
-        floatNodes.push({ name: node.name ?? "", opType: op, reason: why ?? "weight is not a float constant" });
+        floatNodes.push({ name: node.name ?? "", opType: op, reason });
+        continue;
+      }
+      if (!ops.has(op) || (node.domain ?? "") !== "") reason = `${op} has no weight-only form here`;
+      else if (selectionReason(node, options, recipe) !== undefined) reason = selectionReason(node, options, recipe);
+      else if (weight === undefined || weight.dataType !== 1) reason = "weight is not a float constant";
+      else if (bits === 4 && !blockedDq && tensorDims(weight).length !== 2) reason = "MatMulNBits needs a 2-D weight";
+      else if (
+        op === "Gemm" &&
+        (intAttribute(node, "transA", 0) !== 0 || unit(node, "alpha") === false || unit(node, "beta") === false)
+      ) {
+        reason = "Gemm with transA or alpha/beta != 1";
+      }
+      if (reason !== undefined) {
+        out.push(node);
+        if (ops.has(op)) floatNodes.push({ name: node.name ?? "", opType: op, reason });
         continue;
       }
       quantizedNodes.push(node.name ?? "");
-      const replaced = [...node.input];
-      for (const w of inputs) replaced[w.input] = int8Weight(node, w.input, w.axis);
-      out.push({ ...node, input: replaced });
-      continue;
-    }
-    // The output projection (a MatMul/Gemm writing a graph output: an LM head, a classifier) is
-    // stored int8 when int4 is asked, as llama.cpp keeps its output tensor at higher precision:
-    // on the zoo GPT, int4 there alone raised perplexity 38% (int4 everywhere else: +0.02%).
-    if (
-      bits === 4 &&
-      options.int4OutputProjection !== "int4" &&
-      (op === "MatMul" || op === "Gemm") &&
-      (node.domain ?? "") === "" &&
-      index.graphOutputs.has(node.output[0] ?? "") &&
-      index.initializers.get(node.input[1] ?? "")?.dataType === 1 &&
-      selectionReason(node, options, recipe) === undefined
-    ) {
-      quantizedNodes.push(node.name ?? "");
-      const replaced = [...node.input];
-      const projection = WEIGHT_ONLY_INPUTS[op]?.[0];
-      if (projection === undefined) throw new ZeropointError("invalid-state", `no weight input known for ${op}`);
-      replaced[1] = int8Weight(node, 1, projection.axis);
-      out.push({ ...node, input: replaced });
-      continue;
-    }
-    const weightName = node.input[1] ?? "";
-    const weight = index.initializers.get(weightName);
-    let reason: string | undefined = int4Reason(op);
-    if (reason !== undefined) {
-      out.push(node);
-      floatNodes.push({ name: node.name ?? "", opType: op, reason });
-      continue;
-    }
-    if (!ops.has(op) || (node.domain ?? "") !== "") reason = `${op} has no weight-only form here`;
-    else if (selectionReason(node, options, recipe) !== undefined) reason = selectionReason(node, options, recipe);
-    else if (weight === undefined || weight.dataType !== 1) reason = "weight is not a float constant";
-    else if (bits === 4 && !blockedDq && tensorDims(weight).length !== 2) reason = "MatMulNBits needs a 2-D weight";
-    else if (
-      op === "Gemm" &&
-      (intAttribute(node, "transA", 0) !== 0 || unit(node, "alpha") === false || unit(node, "beta") === false)
-    ) {
-      reason = "Gemm with transA or alpha/beta != 1";
-    }
-    if (reason !== undefined) {
-      out.push(node);
-      if (ops.has(op)) floatNodes.push({ name: node.name ?? "", opType: op, reason });
-      continue;
-    }
-    quantizedNodes.push(node.name ?? "");
-    if (blockedDq) {
-      let dq = dequantized.get(weightName);
-      if (dq === undefined) {
-        dq = blockedInt4(node, weightName, weight as OnnxTensor);
-        dequantized.set(weightName, dq);
+      if (blockedDq) {
+        let dq = dequantized.get(weightName);
+        if (dq === undefined) {
+          dq = blockedInt4(node, weightName, weight as OnnxTensor);
+          dequantized.set(weightName, dq);
+        }
+        out.push({ ...node, input: node.input.map((i, k) => (k === 1 ? (dq as string) : i)) });
+        continue;
       }
-      out.push({ ...node, input: node.input.map((i, k) => (k === 1 ? (dq as string) : i)) });
-      continue;
-    }
-    // int4: MatMulNBits computes A @ B with B stored column by column ([N, blocks, blob]).
-    const t = weight as OnnxTensor;
-    const [rows, cols] = tensorDims(t) as [number, number];
-    const data = readFloat32(t);
-    const transposed = op === "Gemm" && intAttribute(node, "transB", 0) === 1;
-    const k = transposed ? cols : rows;
-    const n = transposed ? rows : cols;
-    const at = (kk: number, nn: number) =>
-      transposed ? (data[nn * cols + kk] as number) : (data[kk * cols + nn] as number);
-    const blocks = Math.ceil(k / blockSize);
-    const blob = blockSize / 2;
-    const packed = new Uint8Array(n * blocks * blob);
-    const scales = new Float32Array(n * blocks);
-    // Asymmetric blocks (onnxruntime's MatMulNBits default): the range [min(x, 0), max(x, 0)] maps
-    // onto 0..15 with a per-block zero point, so a block whose values are all of one sign keeps all
-    // 16 levels instead of the 8 that symmetric int4 leaves it.
-    const zpBytes = Math.ceil(blocks / 2);
-    const zeroPoints = symmetric4 ? undefined : new Uint8Array(n * zpBytes);
-    for (let col = 0; col < n; col++) {
-      for (let b = 0; b < blocks; b++) {
-        let absmax = 0;
-        let lo = 0;
-        let hi = 0;
-        for (let kk = b * blockSize; kk < Math.min((b + 1) * blockSize, k); kk++) {
-          const v = at(kk, col);
-          if (Math.abs(v) > Math.abs(absmax)) absmax = v;
-          if (v < lo) lo = v;
-          if (v > hi) hi = v;
-        }
-        let scale: number;
-        let zp: number;
-        if (zeroPoints === undefined) {
-          scale = Math.fround(absmax / -8);
-          zp = 8;
-        } else {
-          scale = Math.fround((hi - lo) / 15);
-          zp = scale === 0 ? 8 : Math.min(15, Math.max(0, roundHalfEven(-lo / scale)));
-          const byte = col * zpBytes + (b >> 1);
-          zeroPoints[byte] = (zeroPoints[byte] as number) | ((b & 1) === 0 ? zp : zp << 4);
-        }
-        scales[col * blocks + b] = scale;
-        const inv = scale === 0 ? 0 : 1 / scale;
-        for (let j = 0; j < blockSize; j++) {
-          const kk = b * blockSize + j;
-          const v = kk < k ? at(kk, col) : 0;
-          const nibble = Math.min(Math.max(roundHalfEven(v * inv) + zp, 0), 15);
-          const byte = (col * blocks + b) * blob + (j >> 1);
-          packed[byte] = (packed[byte] as number) | ((j & 1) === 0 ? nibble : nibble << 4);
+      // int4: MatMulNBits computes A @ B with B stored column by column ([N, blocks, blob]).
+      const t = weight as OnnxTensor;
+      const [rows, cols] = tensorDims(t) as [number, number];
+      const data = readFloat32(t);
+      const transposed = op === "Gemm" && intAttribute(node, "transB", 0) === 1;
+      const k = transposed ? cols : rows;
+      const n = transposed ? rows : cols;
+      const at = (kk: number, nn: number) =>
+        transposed ? (data[nn * cols + kk] as number) : (data[kk * cols + nn] as number);
+      const blocks = Math.ceil(k / blockSize);
+      const blob = blockSize / 2;
+      const packed = new Uint8Array(n * blocks * blob);
+      const scales = new Float32Array(n * blocks);
+      // Asymmetric blocks (onnxruntime's MatMulNBits default): the range [min(x, 0), max(x, 0)] maps
+      // onto 0..15 with a per-block zero point, so a block whose values are all of one sign keeps all
+      // 16 levels instead of the 8 that symmetric int4 leaves it.
+      const zpBytes = Math.ceil(blocks / 2);
+      const zeroPoints = symmetric4 ? undefined : new Uint8Array(n * zpBytes);
+      for (let col = 0; col < n; col++) {
+        for (let b = 0; b < blocks; b++) {
+          let absmax = 0;
+          let lo = 0;
+          let hi = 0;
+          for (let kk = b * blockSize; kk < Math.min((b + 1) * blockSize, k); kk++) {
+            const v = at(kk, col);
+            if (Math.abs(v) > Math.abs(absmax)) absmax = v;
+            if (v < lo) lo = v;
+            if (v > hi) hi = v;
+          }
+          let scale: number;
+          let zp: number;
+          if (zeroPoints === undefined) {
+            scale = Math.fround(absmax / -8);
+            zp = 8;
+          } else {
+            scale = Math.fround((hi - lo) / 15);
+            zp = scale === 0 ? 8 : Math.min(15, Math.max(0, roundHalfEven(-lo / scale)));
+            const byte = col * zpBytes + (b >> 1);
+            zeroPoints[byte] = (zeroPoints[byte] as number) | ((b & 1) === 0 ? zp : zp << 4);
+          }
+          scales[col * blocks + b] = scale;
+          const inv = scale === 0 ? 0 : 1 / scale;
+          for (let j = 0; j < blockSize; j++) {
+            const kk = b * blockSize + j;
+            const v = kk < k ? at(kk, col) : 0;
+            const nibble = Math.min(Math.max(roundHalfEven(v * inv) + zp, 0), 15);
+            const byte = (col * blocks + b) * blob + (j >> 1);
+            packed[byte] = (packed[byte] as number) | ((j & 1) === 0 ? nibble : nibble << 4);
+          }
         }
       }
-    }
-    const label = node.name ?? op;
-    const bName = index.uniqueName(`${weightName}_Q4`);
-    const sName = index.uniqueName(`${weightName}_scales`);
-    graph.initializer.push(makeTensor(bName, [n, blocks, blob], packed), makeTensor(sName, [n * blocks], scales));
-    const zpName = zeroPoints === undefined ? undefined : index.uniqueName(`${weightName}_zero_points`);
-    if (zeroPoints !== undefined && zpName !== undefined)
-      graph.initializer.push(makeTensor(zpName, [n * zpBytes], zeroPoints));
-    const bias = op === "Gemm" ? node.input[2] : undefined;
-    const result = bias ? index.uniqueName(`${label}_MatMulNBits_output`) : (node.output[0] as string);
-    out.push({
-      name: index.uniqueName(`${label}_MatMulNBits`),
-      opType: "MatMulNBits",
-      domain: MS,
-      input: [node.input[0] as string, bName, sName, ...(zpName !== undefined ? [zpName] : [])],
-      output: [result],
-      attribute: attributes({ K: k, N: n, bits: 4, block_size: blockSize }),
-    });
-    if (bias)
+      const label = node.name ?? op;
+      const bName = index.uniqueName(`${weightName}_Q4`);
+      const sName = index.uniqueName(`${weightName}_scales`);
+      graph.initializer.push(makeTensor(bName, [n, blocks, blob], packed), makeTensor(sName, [n * blocks], scales));
+      const zpName = zeroPoints === undefined ? undefined : index.uniqueName(`${weightName}_zero_points`);
+      if (zeroPoints !== undefined && zpName !== undefined)
+        graph.initializer.push(makeTensor(zpName, [n * zpBytes], zeroPoints));
+      const bias = op === "Gemm" ? node.input[2] : undefined;
+      const result = bias ? index.uniqueName(`${label}_MatMulNBits_output`) : (node.output[0] as string);
       out.push({
-        name: index.uniqueName(`${label}_Add`),
-        opType: "Add",
-        input: [result, bias],
-        output: [node.output[0] as string],
-        attribute: [],
+        name: index.uniqueName(`${label}_MatMulNBits`),
+        opType: "MatMulNBits",
+        domain: MS,
+        input: [node.input[0] as string, bName, sName, ...(zpName !== undefined ? [zpName] : [])],
+        output: [result],
+        attribute: attributes({ K: k, N: n, bits: 4, block_size: blockSize }),
       });
-    usesMicrosoft = true;
+      if (bias)
+        out.push({
+          name: index.uniqueName(`${label}_Add`),
+          opType: "Add",
+          input: [result, bias],
+          output: [node.output[0] as string],
+          attribute: [],
+        });
+      usesMicrosoft = true;
+    }
   }
   /** The int8 weight `node.input[input]` behind a DequantizeLinear (shared by every reader of it). */
   function int8Weight(node: OnnxNode, input: number, axisOf: (transB: boolean, rank: number) => number): string {
     const weightName = node.input[input] as string;
     const existing = dequantized.get(weightName);
     if (existing !== undefined) return existing;
-    const t = index.initializers.get(weightName) as OnnxTensor;
+    const t = initializer(weightName) as OnnxTensor;
     const op = node.opType ?? "";
     const scheme = resolveSettings(recipe, { opType: op, node: node.name ?? "" }).weight;
     const rank = tensorDims(t).length;
     const axis = scheme.granularity === "per-channel" ? axisOf(intAttribute(node, "transB", 0) === 1, rank) : undefined;
-    const q = quantizeWeightTensor(t, scheme, axis);
-    const values = index.uniqueName(`${weightName}_quantized`);
-    const scale = index.uniqueName(`${weightName}_scale`);
-    const zeroPoint = index.uniqueName(`${weightName}_zero_point`);
-    const zpDims = axis === undefined ? [] : [q.qparams.zeroPoint.length];
-    graph.initializer.push(
-      makeTensor(values, q.dims, q.values),
-      makeTensor(scale, zpDims, Float32Array.from(q.qparams.scale)),
-      makeTensor(zeroPoint, zpDims, Int8Array.from(q.qparams.zeroPoint)),
-    );
+    const home = index.initializers.has(weightName) ? graph : (outer.get(weightName)?.home ?? graph);
+    const homeStored = stored.get(home) ?? new Map();
+    stored.set(home, homeStored);
+    let copy = homeStored.get(weightName);
+    if (copy === undefined) {
+      const q = quantizeWeightTensor(t, scheme, axis);
+      copy = {
+        values: index.uniqueName(`${weightName}_quantized`),
+        scale: index.uniqueName(`${weightName}_scale`),
+        zeroPoint: index.uniqueName(`${weightName}_zero_point`),
+        ...(axis !== undefined ? { axis } : {}),
+      };
+      const zpDims = axis === undefined ? [] : [q.qparams.zeroPoint.length];
+      home.initializer.push(
+        makeTensor(copy.values, q.dims, q.values),
+        makeTensor(copy.scale, zpDims, Float32Array.from(q.qparams.scale)),
+        makeTensor(copy.zeroPoint, zpDims, Int8Array.from(q.qparams.zeroPoint)),
+      );
+      homeStored.set(weightName, copy);
+    }
+    // The copy's own axis: a weight shared by consumers that want different axes keeps the first.
+    const { values, scale, zeroPoint, axis: storedAxis } = copy;
     const dq = index.uniqueName(`${weightName}_DequantizeLinear_Output`);
     out.push({
       name: index.uniqueName(`${weightName}_DequantizeLinear`),
       opType: "DequantizeLinear",
       input: [values, scale, zeroPoint],
       output: [dq],
-      attribute: axis === undefined ? [] : attributes({ axis }),
+      attribute: storedAxis === undefined ? [] : attributes({ axis: storedAxis }),
     });
     dequantized.set(weightName, dq);
     return dq;
@@ -303,8 +358,9 @@ export async function quantizeWeightOnly(
     return output;
   }
 
-  graph.node = out;
-  pruneUnusedInitializers(graph);
+  processGraph(top, new Map());
+  pruneUnusedInitializers(top);
+  pruneSubgraphInitializers(top);
   if (usesMicrosoft && !model.opsetImport.some((o) => o.domain === MS))
     model.opsetImport.push({ domain: MS, version: 1 });
   return {
@@ -316,6 +372,16 @@ export async function quantizeWeightOnly(
       floatNodes,
     },
   };
+}
+
+/** Drops initializers of If/Loop/Scan bodies that nothing in the body (or deeper) reads. */
+function pruneSubgraphInitializers(graph: OnnxGraph): void {
+  for (const node of graph.node)
+    for (const a of node.attribute)
+      for (const sub of [...(a.g ? [a.g] : []), ...(a.graphs ?? [])]) {
+        pruneUnusedInitializers(sub);
+        pruneSubgraphInitializers(sub);
+      }
 }
 
 function roundHalfEven(x: number): number {

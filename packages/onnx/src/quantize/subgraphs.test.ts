@@ -1,0 +1,35 @@
+import { describe, expect, it } from "vitest";
+import { mlpInsideIf } from "../../test-fixtures/if-model.js";
+import { accuracy, encodeModel } from "../../test-fixtures/mnist-eval.js";
+import type { OnnxGraph } from "../model/onnx-schema.js";
+import { quantizeWeightOnly } from "./quantize-weight-only.js";
+
+describe("weights inside If branches", () => {
+  it("become int8 behind DequantizeLinear in the branch, one copy for both branches, <= 0.4x, same accuracy", async () => {
+    const model = mlpInsideIf();
+    const floatBytes = encodeModel(model);
+    const floatAccuracy = await accuracy(floatBytes);
+    const { model: q, report } = await quantizeWeightOnly(model, { weightType: "int8" });
+    const bytes = encodeModel(q);
+    const quantizedAccuracy = await accuracy(bytes);
+    const branches = (q.graph?.node[0]?.attribute ?? []).map((a) => a.g as OnnxGraph);
+    for (const b of branches) {
+      const consumers = b.node.filter((n) => n.opType === "Gemm" || n.opType === "MatMul");
+      expect(consumers.length).toBeGreaterThan(0);
+      // Every weight input now comes from a DequantizeLinear inside the branch.
+      const dq = new Set(b.node.filter((n) => n.opType === "DequantizeLinear").flatMap((n) => n.output));
+      for (const c of consumers) expect(dq.has(c.input[1] ?? "")).toBe(true);
+    }
+    // The float weights are gone; their int8 copies live once, in the outer graph.
+    const outerTypes = (q.graph?.initializer ?? []).map((t) => t.dataType);
+    expect(outerTypes.filter((t) => t === 1).length).toBeLessThanOrEqual(outerTypes.filter((t) => t === 3).length * 2);
+    expect(report.quantizedNodes.length).toBe(
+      branches.reduce((a, b) => a + b.node.filter((n) => n.opType === "Gemm" || n.opType === "MatMul").length, 0),
+    );
+    console.log(
+      `If-wrapped MLP: ${(bytes.length / floatBytes.length).toFixed(3)}x, accuracy ${floatAccuracy} -> ${quantizedAccuracy}`,
+    );
+    expect(bytes.length / floatBytes.length).toBeLessThanOrEqual(0.4);
+    expect(quantizedAccuracy).toBeGreaterThanOrEqual(floatAccuracy - 0.005);
+  });
+});
