@@ -8,10 +8,18 @@ import { applyTargetCpu } from "../target/saturation-policy.js";
 import { ensureOpset } from "./opset.js";
 import { type CommonQuantizeOptions, type NodeSelection, recipeFromOptions, selectionReason } from "./options.js";
 import type { QuantizeReport } from "./quantize-static.js";
+import { quantizeWeightOnly } from "./quantize-weight-only.js";
 import { quantizeWeightTensor } from "./weights.js";
 
-/** Ops dynamic quantization handles (onnxruntime's IntegerOps registry, minus LSTM/Attention). */
-export const DYNAMIC_OPS = new Set(["MatMul", "Gemm", "Conv", "Gather"]);
+/**
+ * Ops dynamic quantization handles (onnxruntime's IntegerOps registry, minus Attention). LSTM
+ * becomes com.microsoft DynamicQuantizeLSTM; GRU and RNN, which have no integer kernel in
+ * onnxruntime, get int8 weights behind DequantizeLinear (weight-only storage) instead.
+ */
+export const DYNAMIC_OPS = new Set(["MatMul", "Gemm", "Conv", "Gather", "LSTM"]);
+
+/** Ops dynamic mode stores as weight-only int8 because onnxruntime has no integer kernel for them. */
+export const DYNAMIC_WEIGHT_ONLY_OPS = new Set(["GRU", "RNN"]);
 
 /** Options of {@link quantizeDynamic}. */
 export interface DynamicQuantizeOptions extends CommonQuantizeOptions {
@@ -42,6 +50,7 @@ export async function quantizeDynamic(
   const out: OnnxNode[] = [];
   const quantizedNodes: string[] = [];
   const floatNodes: QuantizeReport["floatNodes"] = [];
+  let usesMicrosoft = false;
   // One DynamicQuantizeLinear per activation, shared by all its consumers.
   const dynamicInputs = new Map<string, { q: string; scale: string; zeroPoint: string }>();
   const quantizeActivation = (tensor: string) => {
@@ -115,6 +124,11 @@ export async function quantizeDynamic(
         output: [node.output[0] as string],
         attribute: [],
       });
+      quantizedNodes.push(node.name ?? "");
+      continue;
+    }
+    if (op === "LSTM") {
+      emitDynamicLstm(node);
       quantizedNodes.push(node.name ?? "");
       continue;
     }
@@ -259,8 +273,69 @@ export async function quantizeDynamic(
     }
   }
 
+  /**
+   * LSTM -> DynamicQuantizeLSTM (onnxruntime's LSTMQuant): W [dirs, 4H, in] and R [dirs, 4H, H]
+   * quantized int8 symmetric per gate row, stored transposed ([dirs, in, 4H], [dirs, H, 4H]) as the
+   * kernel reads them, with [dirs, 4H] scales and zero points; X stays float (quantized inside).
+   */
+  function emitDynamicLstm(node: OnnxNode): void {
+    const weights = [1, 2].map((k) => {
+      const name = node.input[k] as string;
+      const t = index.initializers.get(name) as OnnxTensor;
+      const [dirs, rows, cols] = tensorDims(t) as [number, number, number];
+      const flat = makeTensor(name, [dirs * rows, cols], readFloat32(t));
+      const scheme: QuantScheme = { dtype: "int8", symmetric: true, granularity: "per-channel", axis: 0 };
+      const q = quantizeWeightTensor(flat, scheme, 0);
+      const transposed = new Int8Array(q.values.length);
+      for (let d = 0; d < dirs; d++)
+        for (let r = 0; r < rows; r++)
+          for (let c = 0; c < cols; c++)
+            transposed[(d * cols + c) * rows + r] = q.values[(d * rows + r) * cols + c] as number;
+      const values = index.uniqueName(`${name}_quantized`);
+      const scale = index.uniqueName(`${name}_scale`);
+      const zeroPoint = index.uniqueName(`${name}_zero_point`);
+      graph.initializer.push(
+        makeTensor(values, [dirs, cols, rows], transposed),
+        makeTensor(scale, [dirs, rows], Float32Array.from(q.qparams.scale)),
+        makeTensor(zeroPoint, [dirs, rows], Int8Array.from(q.qparams.zeroPoint)),
+      );
+      return { values, scale, zeroPoint };
+    });
+    const [w, r] = weights as [(typeof weights)[0], (typeof weights)[0]];
+    const optional = [3, 4, 5, 6, 7].map((k) => node.input[k] ?? "");
+    out.push({
+      ...node,
+      name: index.uniqueName(`${node.name ?? "LSTM"}_quant`),
+      opType: "DynamicQuantizeLSTM",
+      domain: "com.microsoft",
+      input: [node.input[0] as string, w.values, r.values, ...optional, w.scale, w.zeroPoint, r.scale, r.zeroPoint],
+    });
+    usesMicrosoft = true;
+  }
+
   graph.node = out;
   pruneUnusedInitializers(graph);
+  if (usesMicrosoft && !model.opsetImport.some((o) => o.domain === "com.microsoft"))
+    model.opsetImport.push({ domain: "com.microsoft", version: 1 });
+  // GRU/RNN: int8 weight storage (no integer kernel), as weight-only would store them.
+  const recurrent = graph.node.filter(
+    (n) =>
+      DYNAMIC_WEIGHT_ONLY_OPS.has(n.opType ?? "") &&
+      (n.domain ?? "") === "" &&
+      selectionReason(n, options, recipe) === undefined,
+  );
+  if (recurrent.length > 0) {
+    const stored = await quantizeWeightOnly(model, {
+      weightType: "int8",
+      perChannel: true,
+      includeNodes: recurrent.map((n) => n.name ?? ""),
+    });
+    quantizedNodes.push(...stored.report.quantizedNodes);
+    return {
+      model: stored.model,
+      report: { approach: "dynamic", format: "IntegerOps", quantizedNodes, floatNodes, target: decision },
+    };
+  }
   return {
     model,
     report: { approach: "dynamic", format: "IntegerOps", quantizedNodes, floatNodes, target: decision },
@@ -284,6 +359,12 @@ function skipReason(
   switch (op) {
     case "Gather":
       return isFloatConstant(node.input[0]) ? undefined : "Gather table is not a float constant";
+    case "LSTM": {
+      if (!isFloatConstant(node.input[1]) || !isFloatConstant(node.input[2])) return "W or R is not a float constant";
+      if (intAttribute(node, "layout", 0) !== 0) return "LSTM with layout=1 (DynamicQuantizeLSTM takes layout 0)";
+      if (getAttribute(node, "activations") !== undefined) return "LSTM with custom activations";
+      return undefined;
+    }
     case "Conv":
       if (node.input[0] !== undefined && index.initializers.has(node.input[0])) return "Conv input is constant";
       if (!isFloatConstant(node.input[1])) return "Conv weight is not a float constant";

@@ -114,14 +114,16 @@ export async function quantizeStatic(
   const opset = opsetVersion(model) ?? 13;
   const { quantizedNodes } =
     format === "qdq" ? emitQdq(graph, plan, opset, options.target ?? "node") : emitQOperator(model, plan);
-  // Embedding tables: a Gather of a float constant by ids has no activation to calibrate, so the
-  // activation pass leaves it float; at a vocabulary of thousands the table is most of the model.
-  // It is stored int8 per row behind DequantizeLinear, as weight-only does.
+  // Weights the activation pass cannot reach: an embedding table (a Gather of a float constant by
+  // ids has no float activation to calibrate; at a vocabulary of thousands it is most of the model)
+  // and recurrent weights (onnxruntime has no QLinear LSTM/GRU). They are stored int8 behind
+  // DequantizeLinear, as weight-only does.
   const tables = plan.nodes.filter(
     (n) =>
       n.role === "float" &&
-      n.node.opType === "Gather" &&
-      plan.index.initializers.get(n.node.input[0] ?? "")?.dataType === 1 &&
+      ((n.node.opType === "Gather" && plan.index.initializers.get(n.node.input[0] ?? "")?.dataType === 1) ||
+        ["LSTM", "GRU", "RNN"].includes(n.node.opType ?? "")) &&
+      (n.node.domain ?? "") === "" &&
       selectionReason(n.node, options, recipe) === undefined,
   );
   let result = model;
@@ -130,7 +132,6 @@ export async function quantizeStatic(
       weightType: "int8",
       perChannel: true,
       includeNodes: tables.map((t) => t.node.name ?? ""),
-      opTypes: ["Gather"],
     });
     result = stored.model;
     quantizedNodes.push(...stored.report.quantizedNodes);

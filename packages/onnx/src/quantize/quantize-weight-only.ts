@@ -35,6 +35,9 @@ export interface WeightOnlyOptions extends Omit<CommonQuantizeOptions, "weightTy
 
 const MS = "com.microsoft";
 
+/** Ops int4 mode stores int8 because neither MatMulNBits nor blocked DequantizeLinear covers them here. */
+const INT4_INT8_FALLBACK = new Set(["Gather", "LSTM", "GRU", "RNN"]);
+
 /**
  * Weight-only (storage) quantization: weights are stored in 8 or 4 bits and dequantized when the
  * model runs; activations stay float.
@@ -131,7 +134,10 @@ export async function quantizeWeightOnly(
   function rewriteNodes(): void {
     for (const node of graph.node) {
       const op = node.opType ?? "";
-      if (bits === 8 && ops.has(op) && (node.domain ?? "") === "") {
+      // int4 has no form for embedding tables and recurrent weights here; they are stored int8
+      // (what transformers.js q4 files do with embeddings) rather than left float.
+      const int8Here = bits === 8 ? ops.has(op) : INT4_INT8_FALLBACK.has(op);
+      if (int8Here && (node.domain ?? "") === "") {
         const why = selectionReason(node, options, recipe);
         const inputs = (WEIGHT_ONLY_INPUTS[op] ?? []).filter((w) => {
           const t = initializer(node.input[w.input] ?? "");

@@ -91,6 +91,17 @@ describe.each(ZOO_MODELS)("zoo model %s", (name) => {
     );
     console.log(results[results.length - 1]);
     withinBound(name, approach, float, metric);
+    // The output really is quantized the way the approach says (not the float model passed through).
+    const ops = new Set((q.graph?.node ?? []).map((n) => n.opType ?? ""));
+    const expected: Record<Approach, string[]> = {
+      "static-qdq": ["QuantizeLinear"],
+      "static-qoperator": ["QLinearConv", "QLinearMatMul", "QuantizeLinear"],
+      dynamic: ["MatMulInteger", "ConvInteger", "DynamicQuantizeLSTM"],
+      int8: ["DequantizeLinear"],
+      int4: ["MatMulNBits", "DequantizeLinear"],
+    };
+    expect(expected[approach].some((op) => ops.has(op))).toBe(true);
+    if (name === "lstm" && approach === "dynamic") expect(ops.has("DynamicQuantizeLSTM")).toBe(true);
     if (approach !== "int4" && approach !== "static-qoperator" && floatBytes > 1_000_000)
       expect(ratio).toBeGreaterThanOrEqual(2.5);
   });
