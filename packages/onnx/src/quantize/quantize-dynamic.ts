@@ -1,6 +1,7 @@
 import { type QuantScheme, resolveSettings, ZeropointError } from "@zeropoint/core";
 import { attributes, GraphIndex, getAttribute, intAttribute, nodeLabel } from "../graph/graph-index.js";
 import { preprocessGraph, pruneUnusedInitializers } from "../graph/preprocess.js";
+import { assertFloat32Activations } from "../model/input-specs.js";
 import { loadModel, structuredCloneModel } from "../model/model-io.js";
 import type { OnnxGraph, OnnxModel, OnnxNode, OnnxTensor } from "../model/onnx-schema.js";
 import { makeInt64Tensor, makeTensor, readFloat32, tensorDims } from "../model/tensor-data.js";
@@ -42,6 +43,7 @@ export async function quantizeDynamic(
 ): Promise<{ model: OnnxModel; report: QuantizeReport }> {
   const source =
     typeof input === "object" && !(input instanceof Uint8Array) ? structuredCloneModel(input) : loadModel(input).model;
+  assertFloat32Activations(source, "dynamic");
   const { recipe, decision } = await applyTargetCpu(recipeFromOptions("dynamic", options), options);
   const model = ensureOpset(source, 11);
   const graph = model.graph as OnnxGraph;

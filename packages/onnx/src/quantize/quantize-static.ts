@@ -3,6 +3,7 @@ import { ZeropointError } from "@zeropoint/core";
 import type { CalibrationProgress } from "../calibration/calibrate.js";
 import type { CalibrationSource } from "../calibration/calibration-source.js";
 import { preprocessGraph } from "../graph/preprocess.js";
+import { assertFloat32Activations } from "../model/input-specs.js";
 import { loadModel, opsetVersion, structuredCloneModel } from "../model/model-io.js";
 import type { OnnxModel } from "../model/onnx-schema.js";
 import { applyTargetCpu, type TargetDecision } from "../target/saturation-policy.js";
@@ -67,6 +68,7 @@ export async function quantizeStatic(
 ): Promise<{ model: OnnxModel; report: QuantizeReport }> {
   const source =
     typeof input === "object" && !(input instanceof Uint8Array) ? structuredCloneModel(input) : loadModel(input).model;
+  assertFloat32Activations(source, "static");
   const format = options.format ?? "qdq";
   if (format !== "qdq" && format !== "qoperator")
     throw new ZeropointError("invalid-argument", `unknown format ${String(format)}`);

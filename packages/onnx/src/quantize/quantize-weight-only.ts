@@ -1,4 +1,4 @@
-import { computeQParams, packInt4, quantize, resolveSettings, ZeropointError } from "@zeropoint/core";
+import { computeQParams, floatToHalf, packInt4, quantize, resolveSettings, ZeropointError } from "@zeropoint/core";
 import { attributes, GraphIndex, getAttribute, intAttribute } from "../graph/graph-index.js";
 import { preprocessGraph, pruneUnusedInitializers } from "../graph/preprocess.js";
 import { loadModel, structuredCloneModel } from "../model/model-io.js";
@@ -141,7 +141,7 @@ export async function quantizeWeightOnly(
         const why = selectionReason(node, options, recipe);
         const inputs = (WEIGHT_ONLY_INPUTS[op] ?? []).filter((w) => {
           const t = initializer(node.input[w.input] ?? "");
-          return t !== undefined && t.dataType === 1 && tensorDims(t).length >= 2;
+          return t !== undefined && isFloatWeight(t) && tensorDims(t).length >= 2;
         });
         if (why !== undefined || inputs.length === 0) {
           out.push(node);
@@ -163,7 +163,7 @@ export async function quantizeWeightOnly(
         (op === "MatMul" || op === "Gemm") &&
         (node.domain ?? "") === "" &&
         index.graphOutputs.has(node.output[0] ?? "") &&
-        initializer(node.input[1] ?? "")?.dataType === 1 &&
+        isFloatWeight(initializer(node.input[1] ?? "")) &&
         selectionReason(node, options, recipe) === undefined
       ) {
         quantizedNodes.push(node.name ?? "");
@@ -184,7 +184,7 @@ export async function quantizeWeightOnly(
       }
       if (!ops.has(op) || (node.domain ?? "") !== "") reason = `${op} has no weight-only form here`;
       else if (selectionReason(node, options, recipe) !== undefined) reason = selectionReason(node, options, recipe);
-      else if (weight === undefined || weight.dataType !== 1) reason = "weight is not a float constant";
+      else if (!isFloatWeight(weight)) reason = "weight is not a float constant";
       else if (bits === 4 && !blockedDq && tensorDims(weight).length !== 2) reason = "MatMulNBits needs a 2-D weight";
       else if (
         op === "Gemm" &&
@@ -261,7 +261,10 @@ export async function quantizeWeightOnly(
       const label = node.name ?? op;
       const bName = index.uniqueName(`${weightName}_Q4`);
       const sName = index.uniqueName(`${weightName}_scales`);
-      graph.initializer.push(makeTensor(bName, [n, blocks, blob], packed), makeTensor(sName, [n * blocks], scales));
+      graph.initializer.push(
+        makeTensor(bName, [n, blocks, blob], packed),
+        scaleTensor(sName, [n * blocks], scales, t.dataType === DataType.FLOAT16),
+      );
       const zpName = zeroPoints === undefined ? undefined : index.uniqueName(`${weightName}_zero_points`);
       if (zeroPoints !== undefined && zpName !== undefined)
         graph.initializer.push(makeTensor(zpName, [n * zpBytes], zeroPoints));
@@ -323,9 +326,19 @@ export async function quantizeWeightOnly(
       name: index.uniqueName(`${weightName}_DequantizeLinear`),
       opType: "DequantizeLinear",
       input: [values, scale, zeroPoint],
-      output: [dq],
+      output: [t.dataType === DataType.FLOAT16 ? `${dq}_float32` : dq],
       attribute: storedAxis === undefined ? [] : attributes({ axis: storedAxis }),
     });
+    // A float16 weight: DequantizeLinear-13 produces float32 only, so a Cast hands the float16
+    // consumer the type it was built for (float16 scales need opset 19).
+    if (t.dataType === DataType.FLOAT16)
+      out.push({
+        name: index.uniqueName(`${weightName}_Cast`),
+        opType: "Cast",
+        input: [`${dq}_float32`],
+        output: [dq],
+        attribute: attributes({ to: DataType.FLOAT16 }),
+      });
     dequantized.set(weightName, dq);
     return dq;
   }
@@ -351,7 +364,7 @@ export async function quantizeWeightOnly(
     const scaleName = index.uniqueName(`${name}_scale`);
     graph.initializer.push(
       makeTensor(valuesName, dims, packInt4(values as Int8Array), DataType.INT4),
-      makeTensor(scaleName, scaleDims, Float32Array.from(qparams.scale)),
+      scaleTensor(scaleName, scaleDims, qparams.scale, tensor.dataType === DataType.FLOAT16),
     );
     const output = index.uniqueName(`${name}_DequantizeLinear_Output`);
     out.push({
@@ -378,6 +391,22 @@ export async function quantizeWeightOnly(
       floatNodes,
     },
   };
+}
+
+/** A float32 or float16 constant (float16 models keep float16 compute; their weights are read exactly). */
+function isFloatWeight(t: OnnxTensor | undefined): t is OnnxTensor {
+  return t !== undefined && (t.dataType === DataType.FLOAT || t.dataType === DataType.FLOAT16);
+}
+
+/**
+ * Scales in the weight's float type: DequantizeLinear and MatMulNBits produce the scale's type, so a
+ * float16 model's consumers keep receiving float16 (the scale rounds to half, a relative change
+ * below 2^-11).
+ */
+function scaleTensor(name: string, dims: readonly number[], scale: ArrayLike<number>, half: boolean): OnnxTensor {
+  return half
+    ? makeTensor(name, dims, Uint16Array.from(scale as ArrayLike<number>, floatToHalf), DataType.FLOAT16)
+    : makeTensor(name, dims, Float32Array.from(scale as ArrayLike<number>));
 }
 
 /** Drops initializers of If/Loop/Scan bodies that nothing in the body (or deeper) reads. */
