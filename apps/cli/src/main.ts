@@ -88,6 +88,8 @@ tune options:
   --latency-budget 60s                    time spent timing the format candidates live (default 60s)
   --report out.html                       sensitivity chart (default <out>.sensitivity.html)
   --target-cpu auto|avx2|avx512|vnni|arm64|wasm   as for quantize
+  --eval-samples N                        evaluation samples at most, default 2000 (also bounds --eval-data random)
+  --input-shape, --input, --vocab-size, --batch-size   as for quantize
 `;
 
 function list(v: string | undefined): string[] | undefined {
@@ -257,6 +259,17 @@ function rejectInapplicable(
     for (const f of ONNX_INT4_ONLY) if (given(f)) refuse(f, "applies to --approach weight-only --weight-type int4");
 }
 
+/** `--input-shape name=d0,d1,...` (repeatable) as dims per input. */
+function parseInputShapes(specs: readonly string[] | undefined): Record<string, number[]> {
+  const shapes: Record<string, number[]> = {};
+  for (const spec of specs ?? []) {
+    const m = /^([^=]+)=([\d,]+)$/.exec(spec);
+    if (!m) throw new UsageError(`--input-shape expects name=d0,d1,..., got ${spec}`);
+    shapes[m[1] as string] = (m[2] as string).split(",").map(Number);
+  }
+  return shapes;
+}
+
 function finiteNumber(flag: string, value: string | undefined, fallback: number): number {
   if (value === undefined) return fallback;
   const n = Number(value);
@@ -338,8 +351,8 @@ export async function main(
           calibData: values["calib-data"] ?? "mnist:train",
           samples: positiveInt("samples", values.samples, 256),
           evalData: values["eval-data"] ?? "mnist",
-          evalSamples:
-            values["eval-samples"] === undefined ? undefined : positiveInt("eval-samples", values["eval-samples"], 1),
+          // Bounded by default: `--eval-data random` has no natural end (it once grew to 24 GB).
+          evalSamples: positiveInt("eval-samples", values["eval-samples"], 2000),
           out: values.out,
           recipe: values.recipe,
           json: values.json === true,
@@ -369,6 +382,11 @@ export async function main(
           samples: { type: "string" },
           report: { type: "string" },
           "target-cpu": { type: "string" },
+          "input-shape": { type: "string", multiple: true },
+          input: { type: "string", multiple: true },
+          "vocab-size": { type: "string" },
+          "batch-size": { type: "string" },
+          "eval-samples": { type: "string" },
           json: { type: "boolean" },
         },
       });
@@ -394,6 +412,12 @@ export async function main(
           samples: positiveInt("samples", values.samples, 256),
           report: values.report,
           targetCpu: oneOf<TargetCpu>("target-cpu", values["target-cpu"], TARGET_CPUS, "auto"),
+          inputShapes: parseInputShapes(values["input-shape"]),
+          inputValues: values.input ?? [],
+          vocabSize:
+            values["vocab-size"] === undefined ? undefined : positiveInt("vocab-size", values["vocab-size"], 1),
+          batchSize: positiveInt("batch-size", values["batch-size"], 32),
+          evalSamples: positiveInt("eval-samples", values["eval-samples"], 2000),
           json: values.json === true,
         },
         out,
@@ -487,12 +511,7 @@ export async function main(
         if (values.json) out(JSON.stringify(report, null, 2));
         return 0;
       }
-      const inputShapes: Record<string, number[]> = {};
-      for (const spec of values["input-shape"] ?? []) {
-        const m = /^([^=]+)=([\d,]+)$/.exec(spec);
-        if (!m) throw new UsageError(`--input-shape expects name=d0,d1,..., got ${spec}`);
-        inputShapes[m[1] as string] = (m[2] as string).split(",").map(Number);
-      }
+      const inputShapes = parseInputShapes(values["input-shape"]);
       const flags: QuantizeFlags = {
         input: positionals[0] as string,
         output: values.output,

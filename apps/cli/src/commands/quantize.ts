@@ -298,7 +298,9 @@ function countByOp(
   names: readonly string[],
 ): Record<string, number> {
   const ops = new Map<string, string>();
-  const visit = (g: { node: readonly { name?: string | null; opType?: string | null; attribute?: readonly unknown[] }[] }) => {
+  const visit = (g: {
+    node: readonly { name?: string | null; opType?: string | null; attribute?: readonly unknown[] }[];
+  }) => {
     for (const n of g.node) {
       ops.set(n.name ?? "", n.opType ?? "?");
       for (const a of (n.attribute ?? []) as { g?: typeof g | null; graphs?: (typeof g)[] | null }[])

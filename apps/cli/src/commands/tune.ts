@@ -4,16 +4,20 @@ import {
   additiveLatencyModel,
   defaultRecipe,
   type LatencyProfile,
+  type ModelInputSpec,
   parseCriterion,
   recipeToJSON,
   type TargetCpu,
+  type TensorRecord,
   tune,
   ZeropointError,
 } from "@zeropoint/core";
 import type { CalibrationBatch } from "@zeropoint/onnx";
 import { loadOnnxAdapter, modelKind, onnxOnly } from "../adapters.js";
 import { writeFileAtomic } from "../atomic-write.js";
-import { type InputSpec, loadCalibrationData, loadMnist } from "../data/calibration-data.js";
+import { loadMnist } from "../data/calibration-data.js";
+import { parseInputValues } from "../data/input-values.js";
+import { loadModelData, type ModelDataOptions } from "../data/model-data.js";
 import { UsageError } from "../errors.js";
 import { assertOutputsSafe } from "../output-guard.js";
 import { table } from "../report.js";
@@ -38,6 +42,13 @@ export interface TuneFlags {
   readonly samples: number;
   readonly report: string | undefined;
   readonly targetCpu: TargetCpu;
+  /** `--input-shape`, `--input`, `--vocab-size`, `--batch-size`: as for quantize. */
+  readonly inputShapes: Record<string, number[]>;
+  readonly inputValues: readonly string[];
+  readonly vocabSize: number | undefined;
+  readonly batchSize: number;
+  /** Evaluation samples at most (a `random` or directory source has no natural end). */
+  readonly evalSamples: number;
   readonly json: boolean;
 }
 
@@ -59,19 +70,23 @@ async function collect(
 
 function evaluationData(
   spec: string,
-  inputs: InputSpec[],
+  inputs: readonly ModelInputSpec[],
+  options: Omit<ModelDataOptions, "samples">,
+  limit: number,
 ): Promise<{ batches: CalibrationBatch[]; labels?: Uint8Array; description: string }> {
   if (spec.startsWith("mnist")) {
     const split = spec.split(":")[1] ?? "test";
     const mnist = loadMnist(split as "test");
-    const data = loadCalibrationData(spec, inputs, { samples: mnist.count, batchSize: 256, inputShapes: {} });
+    const count = Math.min(limit, mnist.count);
+    const data = loadModelData(spec, inputs, { ...options, samples: count });
     return collect(data.source).then((batches) => ({
       batches,
-      labels: mnist.labels,
+      labels: mnist.labels.subarray(0, count),
       description: `${data.description} (accuracy)`,
     }));
   }
-  const data = loadCalibrationData(spec, inputs, { samples: Number.MAX_SAFE_INTEGER, batchSize: 256, inputShapes: {} });
+  // Bounded: `random` would otherwise generate samples until memory runs out.
+  const data = loadModelData(spec, inputs, { ...options, samples: limit });
   return collect(data.source).then((batches) => ({
     batches,
     description: `${data.description} (no labels: top-1 agreement with float)`,
@@ -100,17 +115,21 @@ export async function runTune(flags: TuneFlags, out: (line: string) => void): Pr
     ],
   );
   const { model } = onnx.loadModel(flags.input);
-  const graph = model.graph as NonNullable<typeof model.graph>;
-  const initializers = new Set(graph.initializer.map((t) => t.name));
-  const inputs: InputSpec[] = graph.input
-    .filter((v) => !initializers.has(v.name))
-    .map((v) => ({ name: v.name ?? "", dims: onnx.valueInfoDims(v) }));
-  const calibration = loadCalibrationData(flags.calibData, inputs, {
-    samples: flags.samples,
-    batchSize: 32,
-    inputShapes: {},
-  });
-  const evaluation = await evaluationData(flags.evalData, inputs);
+  const inputs = onnx.modelInputSpecs(model);
+  const constants: TensorRecord = parseInputValues(flags.inputValues, inputs);
+  const dataOptions = {
+    batchSize: flags.batchSize,
+    inputShapes: flags.inputShapes,
+    constants,
+    ...(flags.vocabSize !== undefined ? { vocabSize: flags.vocabSize } : {}),
+  };
+  const calibration = loadModelData(flags.calibData, inputs, { ...dataOptions, samples: flags.samples });
+  const evaluation = await evaluationData(
+    flags.evalData,
+    inputs,
+    { ...dataOptions, batchSize: 256 },
+    flags.evalSamples,
+  );
   const holdoutSpec = flags.holdoutData ?? (flags.evalData === "mnist:test-even" ? "mnist:test-odd" : undefined);
   const quiet = flags.json;
   const say = (line: string) => {
@@ -199,7 +218,7 @@ export async function runTune(flags: TuneFlags, out: (line: string) => void): Pr
     onnx.saveModel(quantized, flags.output);
     writeFileAtomic(`${flags.output}.plan.json`, recipeToJSON(planForChoice(chosen, adapter, best?.int8Nodes ?? [])));
     if (holdoutSpec !== undefined) {
-      const data = await evaluationData(holdoutSpec, inputs);
+      const data = await evaluationData(holdoutSpec, inputs, { ...dataOptions, batchSize: 256 }, flags.evalSamples);
       // One scorer built on the float model scores any candidate (a dynamic or QOperator model has
       // no float node left to tune, so it cannot be the scorer's own model).
       const scorer = await onnx.createOnnxTuningAdapter(model, {

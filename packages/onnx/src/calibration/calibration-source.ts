@@ -1,4 +1,7 @@
 import { type NamedTensor, ZeropointError } from "@zeropoint/core";
+import type { loadOnnxruntime } from "../runtime/onnxruntime.js";
+
+type Ort = Awaited<ReturnType<typeof loadOnnxruntime>>;
 
 /**
  * One tensor of a batch: a typed {@link NamedTensor}, or float32 data without a dtype (the common
@@ -40,4 +43,17 @@ export async function* iterateSource(source: CalibrationSource): AsyncGenerator<
     );
   }
   for await (const batch of iterable as AsyncIterable<CalibrationBatch>) yield batch;
+}
+
+/**
+ * A batch as onnxruntime feeds, each tensor in its own dtype (int64 ids stay int64). For checked
+ * feeds against a model's declared inputs, calibrate's `makeFeeds` is the one to use.
+ */
+export function batchToFeeds(ort: Ort, batch: CalibrationBatch): Record<string, InstanceType<Ort["Tensor"]>> {
+  return Object.fromEntries(
+    Object.entries(batch).map(([k, raw]) => {
+      const t = asNamedTensor(raw);
+      return [k, new ort.Tensor(t.dtype, t.data as never, [...t.dims])];
+    }),
+  );
 }

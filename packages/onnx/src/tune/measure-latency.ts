@@ -1,5 +1,6 @@
 import { type LatencyRatio, latencyRatio, ZeropointError } from "@zeropoint/core";
 import type { CalibrationBatch } from "../calibration/calibration-source.js";
+import { batchToFeeds } from "../calibration/calibration-source.js";
 import { loadOnnxruntime, type OrtModule } from "../runtime/onnxruntime.js";
 
 /** Options of {@link measureSpeedups}. */
@@ -27,9 +28,7 @@ export interface MeasuredSpeedup extends LatencyRatio {
 type Session = Awaited<ReturnType<OrtModule["InferenceSession"]["create"]>>;
 
 function feedsFor(ort: OrtModule, batch: CalibrationBatch): Record<string, InstanceType<OrtModule["Tensor"]>> {
-  return Object.fromEntries(
-    Object.entries(batch).map(([name, t]) => [name, new ort.Tensor("float32", t.data, [...t.dims])]),
-  );
+  return batchToFeeds(ort, batch);
 }
 
 async function timeOnce(session: Session, feeds: Record<string, unknown>): Promise<number> {

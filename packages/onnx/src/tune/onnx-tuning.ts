@@ -9,6 +9,7 @@ import {
   ZeropointError,
 } from "@zeropoint/core";
 import type { CalibrationBatch, CalibrationSource } from "../calibration/calibration-source.js";
+import { batchToFeeds } from "../calibration/calibration-source.js";
 import { checkQuantizedModel } from "../check/model-check.js";
 import { preprocessGraph } from "../graph/preprocess.js";
 import { encodeModel, structuredCloneModel } from "../model/model-io.js";
@@ -57,9 +58,7 @@ async function predictions(bytes: Uint8Array, batches: readonly CalibrationBatch
   try {
     const out: Float32Array[] = [];
     for (const batch of batches) {
-      const feeds = Object.fromEntries(
-        Object.entries(batch).map(([k, v]) => [k, new ort.Tensor("float32", v.data, [...v.dims])]),
-      );
+      const feeds = batchToFeeds(ort, batch);
       const result = await session.run(feeds);
       out.push((result[session.outputNames[0] as string] as { data: Float32Array }).data);
     }
@@ -195,9 +194,7 @@ export async function measurePlanLatency(
   options: { runs?: number; threads?: number } = {},
 ): Promise<number> {
   const ort = await loadOnnxruntime();
-  const feeds = Object.fromEntries(
-    Object.entries(batch).map(([k, v]) => [k, new ort.Tensor("float32", v.data, [...v.dims])]),
-  );
+  const feeds = batchToFeeds(ort, batch);
   return medianLatency(bytes, feeds, Math.max(20, options.runs ?? 20), options.threads ?? 1);
 }
 
@@ -250,9 +247,7 @@ export async function measureLatencyProfile(
   const ort = await loadOnnxruntime();
   const runs = Math.max(20, options.runs ?? 20);
   const threads = options.threads ?? 1;
-  const feeds = Object.fromEntries(
-    Object.entries(options.batch).map(([k, v]) => [k, new ort.Tensor("float32", v.data, [...v.dims])]),
-  );
+  const feeds = batchToFeeds(ort, options.batch);
   const bytes = encodeModel(model);
   const floatMs = await medianLatency(bytes, feeds, runs, threads);
   const nodes = await adapter.nodes();
