@@ -1,3 +1,4 @@
+import { closeSync, openSync, readSync } from "node:fs";
 import { ZeropointError } from "@zeropoint/core";
 
 /** The model kinds the CLI knows, by file. */
@@ -7,10 +8,29 @@ export type ModelKind = "onnx" | "tfjs";
 export function modelKind(path: string): ModelKind {
   if (path.endsWith(".onnx")) return "onnx";
   if (path.endsWith("model.json")) return "tfjs";
+  // A tfjs model under another name (`saved_model.json`, `encoder.json`): its JSON says what it is.
+  if (path.endsWith(".json") && looksLikeTfjsModel(path)) return "tfjs";
   throw new ZeropointError(
     "invalid-argument",
-    `${path}: unknown model type (expected a .onnx file or a tfjs model.json)`,
+    `${path}: unknown model type (expected a .onnx file, or a tfjs model JSON with modelTopology and weightsManifest)`,
   );
+}
+
+function looksLikeTfjsModel(path: string): boolean {
+  try {
+    const fd = openSync(path, "r");
+    try {
+      // The two keys appear in the first bytes of a converter's output; a bounded read never loads a huge file.
+      const buffer = Buffer.alloc(1 << 20);
+      const n = readSync(fd, buffer, 0, buffer.length, 0);
+      const head = buffer.subarray(0, n).toString("utf8");
+      return head.includes('"modelTopology"') && (head.includes('"weightsManifest"') || n === buffer.length);
+    } finally {
+      closeSync(fd);
+    }
+  } catch {
+    return false;
+  }
 }
 
 /** Loads the ONNX adapter lazily, with a clear message when it is not installed. */

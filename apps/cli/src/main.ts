@@ -38,7 +38,7 @@ quantize options:
   --calibrate minmax|entropy|percentile|histogram|mse|moving-average-minmax   default minmax
   --calib-data <source>                   mnist[:train|test|test-even|test-odd], random, or a directory of .npy files or PNG/JPEG images
   --resize HxW                            resize images (bilinear) to the model's input size
-  --layout nchw|nhwc                      image tensor layout, default nchw
+  --layout nchw|nhwc                      image tensor layout, default nchw (ONNX) or nhwc (tfjs)
   --mean m | r,g,b, --std s | r,g,b       image normalization on [0, 1] pixel values
   --samples N                             calibration samples, default 256
   --batch-size N                          calibration batch, default 32
@@ -230,7 +230,6 @@ const ONNX_ONLY = [
   "block-size",
   "int4-format",
   "target",
-  "input-shape",
   "input",
   "per-tensor",
   "vocab-size",
@@ -504,6 +503,13 @@ export async function main(
             batchSize: positiveInt("batch-size", values["batch-size"], 32),
             checkSamples: positiveInt("check-samples", values["check-samples"], 64),
             backend: values.backend,
+            inputShapes: parseInputShapes(values["input-shape"]),
+            images: {
+              ...(values.resize !== undefined ? { resize: parseResize(values.resize) } : {}),
+              layout: oneOf("layout", values.layout, ["nchw", "nhwc"] as const, "nhwc"),
+              ...(values.mean !== undefined ? { mean: numbers("mean", values.mean) } : {}),
+              ...(values.std !== undefined ? { std: numbers("std", values.std) } : {}),
+            },
             json: values.json === true,
           },
           out,

@@ -89,6 +89,25 @@ describe("zeropoint quantize <model.json> (tfjs)", () => {
     expect(params.format).toBe("zeropoint-tfjs-qparams");
     expect(params.tensors.c1).toMatchObject({ dtype: "uint8" });
     expect(existsSync(join(out, "model.json"))).toBe(true);
+    // The report says what the output costs a user: float32 size, and @zeropoint/tfjs to load it.
+    expect(report.loadsIn).toMatch(/@zeropoint\/tfjs/);
+    expect(report.storage).toMatch(/no size saving/);
+  });
+
+  it("a tfjs model JSON under another name is recognised by its content", async () => {
+    const dir = copyModel("renamed");
+    const renamed = join(dir, "mnist_cnn_web.json");
+    writeFileSync(renamed, readFileSync(join(dir, "model.json")));
+    rmSync(join(dir, "model.json"));
+    const r = await run(["quantize", renamed, "-o", join(work, "renamed-out"), "--approach", "weight-only", "--json"]);
+    expect(r.err).toBe("");
+    expect(r.code).toBe(0);
+    expect(existsSync(join(work, "renamed-out", "model.json"))).toBe(true);
+    const notModel = join(work, "settings.json");
+    writeFileSync(notModel, JSON.stringify({ theme: "dark" }));
+    const bad = await run(["quantize", notModel, "-o", join(work, "x")]);
+    expect(bad.code).toBe(1);
+    expect(bad.err).toMatch(/unknown model type/);
   });
 
   it("inspect lists layers, weights and what would be quantized", async () => {

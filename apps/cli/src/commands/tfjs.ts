@@ -105,6 +105,9 @@ export interface TfjsQuantizeFlags {
   readonly batchSize: number;
   readonly checkSamples: number;
   readonly backend: string | undefined;
+  /** `--input-shape`, and image options for a directory of images (`--layout nhwc`, `--resize`). */
+  readonly inputShapes: Record<string, number[]>;
+  readonly images: import("../data/calibration-data.js").ImageOptions;
   readonly json: boolean;
 }
 
@@ -160,7 +163,8 @@ export async function runQuantizeTfjs(
       : loadCalibrationData(flags.calibData ?? "random", [input], {
           samples: approach === "static" ? flags.samples : flags.checkSamples,
           batchSize: flags.batchSize,
-          inputShapes: {},
+          inputShapes: flags.inputShapes,
+          images: flags.images,
         });
   if (!quiet) {
     out(
@@ -338,6 +342,10 @@ export async function runQuantizeTfjs(
     output: outDir,
     approach: "static",
     emulated: true,
+    // What a user needs to know before shipping it: the fake-quantized model is float32 and loads
+    // only where @zeropoint/tfjs registers its layer.
+    loadsIn: "@tensorflow/tfjs with @zeropoint/tfjs imported (registers the ZeropointFakeQuant layer)",
+    storage: "float32 weights (no size saving); use --approach weight-only for a smaller file stock tfjs loads",
     backend: rt.backend,
     foldedBatchNorms: quantized.foldedBatchNorms,
     parameters: paramsPath,
@@ -378,6 +386,9 @@ export async function runQuantizeTfjs(
   );
   out("");
   out(`wrote ${join(outDir, "model.json")} (fake-quantized, emulated int8) and ${paramsPath}`);
+  out(
+    "note: this model simulates int8 in float32: it is no smaller, and it loads only where @zeropoint/tfjs is imported (it registers the ZeropointFakeQuant layer). For a smaller file that stock tfjs loads, use --approach weight-only.",
+  );
   return report;
 }
 
