@@ -172,7 +172,19 @@ export async function calibrate(
         const rows = batchRows(batch, specs);
         if (rows === 0) continue;
         const feeds = makeFeeds(ort, specs, batch, batches, options.inputShapes);
-        const results = await run(feeds);
+        let results: Awaited<ReturnType<typeof run>>;
+        try {
+          results = await run(feeds);
+        } catch (cause) {
+          // onnxruntime's own failure (a shape it rejects deep inside, an op it cannot run on this
+          // data) as a typed error naming the batch and its inputs' shapes.
+          if (cause instanceof ZeropointError) throw cause;
+          throw new ZeropointError(
+            "invalid-calibration-data",
+            `onnxruntime could not run the model on calibration batch ${batches} (${specs.map((s) => `${s.name} [${(batch[s.name]?.dims ?? []).join(", ")}]`).join(", ")}): ${(cause as Error).message.split("\n")[0]}`,
+            { cause },
+          );
+        }
         for (const name of graphInputTensors) {
           const t = asNamedTensor(batch[name] as CalibrationBatch[string]);
           observeInPass(observers.get(name), pass, outputAsFloat32({ type: t.dtype, data: t.data }, name));

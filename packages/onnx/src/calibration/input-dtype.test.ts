@@ -40,3 +40,28 @@ describe("calibration of a model whose input is int64", () => {
     });
   });
 });
+
+describe("an onnxruntime failure while calibrating", () => {
+  it("is a typed error naming the batch and its input shapes", async () => {
+    // Reshape to [3, -1] fails on 4 elements inside onnxruntime, past every check zeropoint makes.
+    const model = {
+      irVersion: 8,
+      opsetImport: [{ domain: "", version: 13 }],
+      graph: {
+        name: "g",
+        node: [{ name: "reshape", opType: "Reshape", input: ["x", "shape"], output: ["y"], attribute: [] }],
+        input: [
+          { name: "x", type: { tensorType: { elemType: 1, shape: { dim: [{ dimParam: "n" }, { dimValue: 4 }] } } } },
+        ],
+        output: [{ name: "y" }],
+        initializer: [{ name: "shape", dims: [2], dataType: 7, int64Data: [3, -1] }],
+        valueInfo: [],
+      },
+    } as unknown as OnnxModel;
+    const batches = [{ x: { data: Float32Array.of(1, 2, 3, 4), dims: [1, 4] } }];
+    await expect(calibrate(model, ["y"], () => batches, { method: "minmax" })).rejects.toMatchObject({
+      code: "invalid-calibration-data",
+      message: expect.stringMatching(/onnxruntime could not run the model on calibration batch 0 \(x \[1, 4\]\)/),
+    });
+  });
+});
