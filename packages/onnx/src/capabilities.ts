@@ -1,7 +1,17 @@
 import { type Capability, getSupportMatrix } from "@zeropoint/core";
-import { COMPUTE_OPS, REMOVABLE_OPS, SHARE_OPS } from "./quantize/op-registry.js";
-import { QOPERATOR_OPS } from "./quantize/qoperator-emitter.js";
-import { DYNAMIC_OPS } from "./quantize/quantize-dynamic.js";
+import {
+  COMPUTE_OPS,
+  DYNAMIC_OPS,
+  ONNX_OPS,
+  QOPERATOR_OPS,
+  QUANTIZABLE_OP_TYPES,
+  REMOVABLE_OPS,
+  SHARE_OPS,
+} from "./quantize/op-registry.js";
+
+const int4Ops = Object.entries(ONNX_OPS)
+  .filter(([, e]) => e.int4 === "MatMulNBits")
+  .map(([op]) => op);
 
 const STATIC_TEST = "packages/onnx/src/quantize/quantize-static.test.ts";
 const ACCURACY =
@@ -57,7 +67,7 @@ export const onnxCapabilities: readonly Capability[] = [
     framework: "onnx",
     approach: "weight-only",
     format: "int8 DequantizeLinear",
-    opTypes: ["Conv", "MatMul", "Gemm"],
+    opTypes: [...QUANTIZABLE_OP_TYPES["weight-only"]],
     schemes: ["int8 symmetric per-channel weights, float activations"],
     verifiedBy: {
       test: "packages/onnx/src/quantize/quantize-weight-only.test.ts > weight-only quantization of %s_fp32.onnx > int8 per-channel: within 0.5 points of float, <= 0.30x",
@@ -70,8 +80,11 @@ export const onnxCapabilities: readonly Capability[] = [
     framework: "onnx",
     approach: "weight-only",
     format: "int4 MatMulNBits",
-    opTypes: ["MatMul", "Gemm"],
-    schemes: ["int4 symmetric block-wise weights (block 32/128), float activations"],
+    opTypes: int4Ops,
+    schemes: [
+      "int4 block-wise weights (block 16-256), asymmetric with per-block zero points by default or symmetric; output projection int8",
+      "float activations",
+    ],
     verifiedBy: {
       test: "packages/onnx/src/quantize/quantize-weight-only.test.ts > weight-only quantization of %s_fp32.onnx > int4 block 32 (MatMulNBits): loads, runs, and is small",
       metric: "loads and runs in onnxruntime-node; accuracy within 5 points of float",

@@ -9,28 +9,7 @@ import type { ActivationParams, StaticPlan } from "./static-plan.js";
 
 const MS = "com.microsoft";
 
-/** Ops the QOperator format can express (the rest stay float between Dequantize/Quantize). */
-export const QOPERATOR_OPS = new Set([
-  "Conv",
-  "MatMul",
-  "Gemm",
-  "Add",
-  "Mul",
-  "Softmax",
-  "Concat",
-  "AveragePool",
-  "GlobalAveragePool",
-  "Sigmoid",
-  "LeakyRelu",
-  "Transpose",
-  "Reshape",
-  "Flatten",
-  "Squeeze",
-  "Unsqueeze",
-  "MaxPool",
-  "Slice",
-  "Split",
-]);
+export { QOPERATOR_OPS } from "./op-registry.js";
 
 /**
  * Emits a QOperator model: quantized ops (QLinearConv, QLinearMatMul and the com.microsoft QGemm,

@@ -6,6 +6,7 @@ import { loadModel, structuredCloneModel } from "../model/model-io.js";
 import type { OnnxGraph, OnnxModel, OnnxNode, OnnxTensor } from "../model/onnx-schema.js";
 import { makeInt64Tensor, makeTensor, readFloat32, tensorDims } from "../model/tensor-data.js";
 import { applyTargetCpu } from "../target/saturation-policy.js";
+import { ONNX_OPS } from "./op-registry.js";
 import { ensureOpset } from "./opset.js";
 import { type CommonQuantizeOptions, type NodeSelection, recipeFromOptions, selectionReason } from "./options.js";
 import type { QuantizeReport } from "./quantize-static.js";
@@ -13,14 +14,25 @@ import { quantizeWeightOnly } from "./quantize-weight-only.js";
 import { quantizeWeightTensor } from "./weights.js";
 
 /**
- * Ops dynamic quantization handles (onnxruntime's IntegerOps registry, minus Attention). LSTM
- * becomes com.microsoft DynamicQuantizeLSTM; GRU and RNN, which have no integer kernel in
- * onnxruntime, get int8 weights behind DequantizeLinear (weight-only storage) instead.
+ * Ops dynamic quantization handles: the op registry's `dynamic` entries. LSTM becomes com.microsoft
+ * DynamicQuantizeLSTM; GRU and RNN, which have no integer kernel in onnxruntime, get int8 weights
+ * behind DequantizeLinear (weight-only storage) instead.
  */
-export const DYNAMIC_OPS = new Set(["MatMul", "Gemm", "Conv", "Gather", "LSTM"]);
+export { DYNAMIC_OPS } from "./op-registry.js";
+
+/** Ops dynamic mode gives an integer kernel (the rest of DYNAMIC_OPS is stored int8 afterwards). */
+const INTEGER_OPS: ReadonlySet<string> = new Set(
+  Object.entries(ONNX_OPS)
+    .filter(([, e]) => e.dynamic !== undefined && e.dynamic !== "weight-only")
+    .map(([op]) => op),
+);
 
 /** Ops dynamic mode stores as weight-only int8 because onnxruntime has no integer kernel for them. */
-export const DYNAMIC_WEIGHT_ONLY_OPS = new Set(["GRU", "RNN"]);
+export const DYNAMIC_WEIGHT_ONLY_OPS: ReadonlySet<string> = new Set(
+  Object.entries(ONNX_OPS)
+    .filter(([, e]) => e.dynamic === "weight-only")
+    .map(([op]) => op),
+);
 
 /** Options of {@link quantizeDynamic}. */
 export interface DynamicQuantizeOptions extends CommonQuantizeOptions {
@@ -103,7 +115,7 @@ export async function quantizeDynamic(
     const reason = skipReason(node, index, recipe, options);
     if (reason !== undefined) {
       out.push(node);
-      if (DYNAMIC_OPS.has(op)) floatNodes.push({ name: node.name ?? "", opType: op, reason });
+      if (INTEGER_OPS.has(op)) floatNodes.push({ name: node.name ?? "", opType: op, reason });
       continue;
     }
     const scheme = resolveSettings(recipe, { opType: op, node: node.name ?? "" }).weight;
@@ -351,7 +363,7 @@ function skipReason(
   selection: NodeSelection,
 ): string | undefined {
   const op = node.opType ?? "";
-  if (!DYNAMIC_OPS.has(op) || (node.domain ?? "") !== "") return `${op} is not dynamically quantized`;
+  if (!INTEGER_OPS.has(op) || (node.domain ?? "") !== "") return `${op} is not dynamically quantized`;
   const selected = selectionReason(node, selection, recipe);
   if (selected !== undefined) return selected;
   const isFloatConstant = (name: string | undefined) => {

@@ -4,7 +4,7 @@ import { preprocessGraph, pruneUnusedInitializers } from "../graph/preprocess.js
 import { loadModel, structuredCloneModel } from "../model/model-io.js";
 import { DataType, type OnnxGraph, type OnnxModel, type OnnxNode, type OnnxTensor } from "../model/onnx-schema.js";
 import { makeTensor, readFloat32, tensorDims } from "../model/tensor-data.js";
-import { WEIGHT_ONLY_INPUTS } from "./op-registry.js";
+import { ONNX_OPS, WEIGHT_ONLY_INPUTS } from "./op-registry.js";
 import { ensureOpset } from "./opset.js";
 import { type CommonQuantizeOptions, recipeFromOptions, selectionReason } from "./options.js";
 import type { QuantizeReport } from "./quantize-static.js";
@@ -36,7 +36,11 @@ export interface WeightOnlyOptions extends Omit<CommonQuantizeOptions, "weightTy
 const MS = "com.microsoft";
 
 /** Ops int4 mode stores int8 because neither MatMulNBits nor blocked DequantizeLinear covers them here. */
-const INT4_INT8_FALLBACK = new Set(["Gather", "LSTM", "GRU", "RNN"]);
+const INT4_INT8_FALLBACK: ReadonlySet<string> = new Set(
+  Object.entries(ONNX_OPS)
+    .filter(([, e]) => e.int4 === "int8")
+    .map(([op]) => op),
+);
 
 /**
  * Weight-only (storage) quantization: weights are stored in 8 or 4 bits and dequantized when the
@@ -92,12 +96,18 @@ export async function quantizeWeightOnly(
   const floatNodes: QuantizeReport["floatNodes"] = [];
   let usesMicrosoft = false;
   const initializer = (name: string): OnnxTensor | undefined => index.initializers.get(name) ?? outer.get(name)?.tensor;
+  const registryOps = (keep: (e: (typeof ONNX_OPS)[string]) => boolean) =>
+    new Set(
+      Object.entries(ONNX_OPS)
+        .filter(([, e]) => keep(e))
+        .map(([op]) => op),
+    );
   const ops =
     bits === 4 && !blockedDq
-      ? new Set(["MatMul", "Gemm"])
+      ? registryOps((e) => e.int4 === "MatMulNBits")
       : bits === 4
-        ? new Set(["Conv", "MatMul", "Gemm"])
-        : new Set(Object.keys(WEIGHT_ONLY_INPUTS));
+        ? registryOps((e) => e.int4 === "MatMulNBits" || e.int4 === "blocked-dequantize")
+        : registryOps((e) => e.weightOnly !== undefined);
   // Ops int4 cannot store here, with what to do instead, so nothing is skipped silently.
   const int4Reason = (op: string): string | undefined =>
     bits !== 4
@@ -116,7 +126,7 @@ export async function quantizeWeightOnly(
   function processGraph(g: OnnxGraph, enclosing: Map<string, { tensor: OnnxTensor; home: OnnxGraph }>): void {
     const saved = { graph, index, out, dequantized, outer };
     graph = g;
-    if (g !== top) preprocessGraph(g);
+    preprocessGraph(g);
     index = new GraphIndex(g, names);
     out = [];
     dequantized = new Map();
