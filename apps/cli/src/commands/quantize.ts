@@ -57,6 +57,7 @@ export function degradedReason(
   report: { quantizedNodes: readonly string[]; floatNodes: readonly { name: string; reason: string }[] },
   outputs: readonly { name: string; sqnr: number }[],
   minSqnr: number,
+  synthetic = false,
 ): string | undefined {
   if (report.quantizedNodes.length === 0) {
     const reasons = new Map<string, number>();
@@ -66,7 +67,7 @@ export function degradedReason(
   }
   const low = outputs.filter((o) => o.sqnr < minSqnr);
   if (low.length > 0)
-    return `output SQNR below --min-sqnr ${minSqnr} dB: ${low.map((o) => `${o.name} ${o.sqnr.toFixed(1)} dB`).join(", ")}`;
+    return `output SQNR below --min-sqnr ${minSqnr} dB: ${low.map((o) => `${o.name} ${o.sqnr.toFixed(1)} dB`).join(", ")}${synthetic ? " (measured on synthetic inputs; --calib-data checks on real samples)" : ""}`;
   return undefined;
 }
 
@@ -209,7 +210,7 @@ export async function runQuantize(flags: QuantizeFlags, out: (line: string) => v
       tensors: check.tensors,
     },
     quantizedByOp: countByOp(model, result.report.quantizedNodes),
-    degraded: degradedReason(result.report, check.outputs, flags.minSqnr) ?? null,
+    degraded: degradedReason(result.report, check.outputs, flags.minSqnr, checkData.synthetic) ?? null,
     ops: { float: check.floatOps, quantized: check.quantizedOps },
     target: result.report.target ?? null,
     latency: latency ?? null,
