@@ -24,7 +24,7 @@ usage:
   zeropoint quantize <dir>/model.json -o <outdir> [options]     (TensorFlow.js, needs @zeropoint/tfjs)
   zeropoint inspect <model.onnx | model.json> [--json]
   zeropoint matrix [--format md|json|html] [--results <repo>]
-  zeropoint compare <model.onnx> [--calib-data mnist:train] [--eval-data mnist] [--recipe static-default|recipe.json] [--out report.html] [--json]
+  zeropoint compare <model.onnx> [--calib-data mnist:train] [--eval-data mnist] [--eval-samples 2000] [--input-shape name=d0,d1,...] [--recipe static-default|recipe.json] [--out report.html] [--json]
   zeropoint tune <model.onnx> -o <out.onnx> --calib-data <source> --eval-data <source> [options]
   zeropoint doctor [--json]                                     this machine's integer kernel (onnxruntime)
 
@@ -340,6 +340,7 @@ export async function main(
           "eval-samples": { type: "string" },
           out: { type: "string" },
           recipe: { type: "string" },
+          "input-shape": { type: "string", multiple: true },
           json: { type: "boolean" },
         },
       });
@@ -354,6 +355,7 @@ export async function main(
           evalSamples: positiveInt("eval-samples", values["eval-samples"], 2000),
           out: values.out,
           recipe: values.recipe,
+          inputShapes: parseInputShapes(values["input-shape"]),
           json: values.json === true,
         },
         out,

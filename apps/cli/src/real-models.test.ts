@@ -124,3 +124,12 @@ describe("a model whose network sits in an If branch", () => {
     expect(Object.keys(quantized.quantizedByOp)).not.toContain("?");
   });
 });
+
+describe("compare on a model it cannot build in every framework", () => {
+  it("a multi-input model is a usage error that names the inputs and points to quantize/tune", async () => {
+    const r = await runCli(["compare", zoo("bert", "model.onnx"), "--out", join(work, "c.html")]);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/single-input model.*2 inputs \(input_ids, attention_mask\).*quantize or tune/);
+    expect(existsSync(join(work, "c.html"))).toBe(false);
+  });
+});

@@ -19,6 +19,8 @@ export interface CompareFlags {
   readonly evalSamples: number | undefined;
   readonly out: string | undefined;
   readonly recipe: string | undefined;
+  /** `--input-shape` for symbolic non-batch dims of the model's input. */
+  readonly inputShapes: Record<string, number[]>;
   readonly json: boolean;
 }
 
@@ -48,8 +50,19 @@ export async function runCompare(
   const inputs = graph.input
     .filter((v) => !initializers.has(v.name))
     .map((v) => ({ name: v.name ?? "", dims: onnx.valueInfoDims(v) }));
-  const evaluation = await loadEvaluation(flags.evalData, inputs, flags.evalSamples);
-  const data = loadCalibrationData(flags.calibData, inputs, { samples: flags.samples, batchSize: 32, inputShapes: {} });
+  if (inputs.length !== 1) {
+    // The torch and tfjs builds are made from the ONNX graph of a single-input network; say so
+    // rather than comparing on a wrong feed. quantize and tune take any number of inputs.
+    throw new UsageError(
+      `compare builds every framework from a single-input model; ${flags.model} has ${inputs.length} inputs (${inputs.map((i) => i.name).join(", ")}). Use zeropoint quantize or tune for it.`,
+    );
+  }
+  const evaluation = await loadEvaluation(flags.evalData, inputs, flags.evalSamples, flags.inputShapes);
+  const data = loadCalibrationData(flags.calibData, inputs, {
+    samples: flags.samples,
+    batchSize: 32,
+    inputShapes: flags.inputShapes,
+  });
   const calibration: Float32Array[] = [];
   for await (const batch of data.source() as AsyncIterable<Record<string, { data: Float32Array }>>) {
     const first = Object.values(batch)[0];
@@ -161,6 +174,7 @@ async function loadEvaluation(
   spec: string,
   inputs: { name: string; dims: (number | string)[] }[],
   limit: number | undefined,
+  inputShapes: Record<string, number[]> = {},
 ): Promise<{ images: Float32Array; labels?: Uint8Array; count: number; description: string }> {
   if (spec.startsWith("mnist")) {
     const split = spec === "mnist" ? "test" : spec.replace(/^mnist:/, "");
@@ -178,7 +192,7 @@ async function loadEvaluation(
   const data = loadCalibrationData(spec, inputs, {
     samples: limit ?? Number.POSITIVE_INFINITY,
     batchSize: 256,
-    inputShapes: {},
+    inputShapes,
   });
   const parts: Float32Array[] = [];
   let count = 0;
