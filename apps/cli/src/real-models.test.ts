@@ -133,3 +133,25 @@ describe("compare on a model it cannot build in every framework", () => {
     expect(existsSync(join(work, "c.html"))).toBe(false);
   });
 });
+
+describe("calibration from sample-*.npz files", () => {
+  it("feeds each .npz's arrays to the inputs of the same name (BERT, int64 ids and mask)", async () => {
+    const dir = new URL("../test-fixtures/npz", import.meta.url).pathname;
+    const r = await runCli([
+      "quantize",
+      zoo("bert", "model.onnx"),
+      "-o",
+      join(work, "bert-npz.onnx"),
+      "--calib-data",
+      dir,
+      "--no-check-latency",
+      "--allow-degraded",
+      "--json",
+    ]);
+    expect(r.code).toBe(0);
+    const report = JSON.parse(r.out);
+    expect(report.data).toBe(`2 .npz samples from ${dir}`);
+    expect(report.check.samples).toBe(2);
+    expect(report.quantizedByOp.MatMul).toBeGreaterThan(0);
+  });
+});

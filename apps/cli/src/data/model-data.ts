@@ -15,6 +15,7 @@ import type { CalibrationSource } from "@zeropoint/onnx";
 import { loadMnist, readSampleFile } from "./calibration-data.js";
 import { decodeImage, type ImagePreprocess, imageToSample } from "./images.js";
 import { parseNpyTensor } from "./npy.js";
+import { parseNpz } from "./npz.js";
 
 /** Options for {@link loadModelData}. */
 export interface ModelDataOptions {
@@ -54,6 +55,7 @@ const IMAGE_EXTENSIONS = [".png", ".jpg", ".jpeg"];
  * by sample). Sources:
  * - `random`: synthetic samples respecting each input's dtype (core's `randomSamples`);
  * - `mnist[:split]`: one float input of 784 values per sample;
+ * - a directory of `sample-*.npz` files (NumPy `savez`), each one sample with an array per input;
  * - a directory of `sample-*` directories, each holding `<input>.npy` per model input;
  * - a directory holding `<input>.npy` per model input, the samples on a leading axis;
  * - a directory of images (one rank-4 float input; `--layout`, `--resize`, `--mean`, `--std`);
@@ -95,6 +97,12 @@ export function loadModelData(spec: string, specs: readonly ModelInputSpec[], op
   if (!stat.isDirectory())
     throw new ZeropointError("invalid-argument", `${spec}: expected a directory of samples (.npy files or images)`);
   const entries = readdirSync(spec).sort();
+  const sampleFiles = entries.filter((e) => /^sample[-_].*\.npz$/.test(e));
+  if (sampleFiles.length > 0) {
+    return wrap(`${sampleFiles.length} .npz samples from ${spec}`, false, sampleFiles.length, () =>
+      npzSamples(spec, sampleFiles, fed),
+    );
+  }
   const sampleDirs = entries.filter((e) => /^sample[-_]/.test(e) && statSync(join(spec, e)).isDirectory());
   if (sampleDirs.length > 0) {
     return wrap(`${sampleDirs.length} sample directories from ${spec}`, false, sampleDirs.length, () =>
@@ -144,6 +152,26 @@ function readTensor(file: string): NamedTensor {
 /** One sample of `spec` from a tensor with the sample's dims, cast to the model's dtype. */
 function asSample(t: NamedTensor, spec: ModelInputSpec, what: string): NamedTensor {
   return castTensor(t, spec.dtype, `${what} (input ${spec.name})`);
+}
+
+function* npzSamples(root: string, files: readonly string[], specs: readonly ModelInputSpec[]) {
+  for (const name of files) {
+    const file = join(root, name);
+    const arrays = parseNpz(readSampleFile(file), file);
+    const sample: Record<string, NamedTensor> = {};
+    for (const spec of specs) {
+      const t = arrays.get(spec.name);
+      if (t === undefined) {
+        throw new ZeropointError(
+          "invalid-calibration-data",
+          `${file} has no array named ${spec.name} (it holds ${[...arrays.keys()].join(", ") || "nothing"})`,
+          { details: { file, input: spec.name } },
+        );
+      }
+      sample[spec.name] = asSample(t, spec, `${file}:${spec.name}`);
+    }
+    yield sample as TensorRecord;
+  }
 }
 
 function* sampleDirectories(root: string, dirs: readonly string[], specs: readonly ModelInputSpec[]) {
