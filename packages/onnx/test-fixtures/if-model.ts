@@ -7,7 +7,7 @@ import { sharedModelBytes } from "./mnist-eval.js";
  * (as exporters write models with a data-dependent path): every weight stays an outer-scope
  * initializer that the branches read by name.
  */
-export function mlpInsideIf(): OnnxModel {
+export function mlpInsideIf(condition: "constant" | "run-time" = "run-time"): OnnxModel {
   const { model } = loadModel(sharedModelBytes("mlp"));
   const g = model.graph as OnnxGraph;
   const outer = new Set([...g.initializer.map((t) => t.name ?? ""), ...g.input.map((v) => v.name ?? "")]);
@@ -29,16 +29,26 @@ export function mlpInsideIf(): OnnxModel {
       valueInfo: [],
     } as OnnxGraph;
   };
-  const condition = {
+  const constantCondition = {
     name: "use_network",
     dims: [],
     dataType: 9,
     rawData: Uint8Array.of(1),
   };
+  // A run-time condition (true for any finite input) keeps the If in the graph; a constant one is
+  // what exporters write for a branch fixed at export, and pre-processing inlines it.
+  const conditionNodes: OnnxNode[] =
+    condition === "constant"
+      ? []
+      : ([
+          { name: "sum", opType: "ReduceSum", input: ["input"], output: ["input_sum"], attribute: [] },
+          { name: "nan", opType: "IsNaN", input: ["input_sum"], output: ["input_nan"], attribute: [] },
+          { name: "finite", opType: "Not", input: ["input_nan"], output: ["input_finite"], attribute: [] },
+        ] as unknown as OnnxNode[]);
   const ifNode: OnnxNode = {
     name: "route",
     opType: "If",
-    input: ["use_network"],
+    input: [condition === "constant" ? "use_network" : "input_finite"],
     output: ["logits"],
     attribute: [
       { name: "then_branch", type: 5, g: branch("then") },
@@ -47,6 +57,10 @@ export function mlpInsideIf(): OnnxModel {
   } as unknown as OnnxNode;
   return {
     ...model,
-    graph: { ...g, node: [ifNode], initializer: [...g.initializer, condition] } as unknown as OnnxGraph,
+    graph: {
+      ...g,
+      node: [...conditionNodes, ifNode],
+      initializer: [...g.initializer, ...(condition === "constant" ? [constantCondition] : [])],
+    } as unknown as OnnxGraph,
   };
 }

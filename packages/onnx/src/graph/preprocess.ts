@@ -8,6 +8,9 @@ import { floatAttribute, GraphIndex, getAttribute, intAttribute, nodeLabel } fro
  * - `Constant` nodes holding tensors become initializers (weights exported as Constant nodes);
  * - `BatchNormalization` that directly follows a `Conv` whose output feeds nothing else is folded
  *   into the Conv's weights and bias (in float64, stored as float32);
+ * - an `If` whose condition is a constant is replaced by the branch that always runs (as
+ *   onnx-simplifier does), so every approach, static included, sees its nodes and can observe
+ *   their activations; an If on a run-time condition stays (weight-only quantizes inside it);
  * - unnamed nodes get unique names, so plans and reports can refer to every node.
  * The graph is modified in place; callers work on a copy.
  */
@@ -24,10 +27,63 @@ export function preprocessGraph(graph: OnnxGraph): { constantsFolded: number; ba
     kept.push(node);
   }
   graph.node = kept;
+  inlineConstantIfs(graph);
   const batchNormsFolded = foldBatchNorms(graph);
   const index = new GraphIndex(graph);
   for (const node of graph.node) if (!node.name) node.name = index.uniqueName(`${node.opType}_${node.output[0] ?? ""}`);
   return { constantsFolded, batchNormsFolded };
+}
+
+/** Replaces each `If` on a constant condition by the nodes of the branch it always takes. */
+function inlineConstantIfs(graph: OnnxGraph): void {
+  for (;;) {
+    const index = new GraphIndex(graph);
+    const at = graph.node.findIndex((n) => {
+      if (n.opType !== "If" || (n.domain ?? "") !== "") return false;
+      const condition = index.initializers.get(n.input[0] ?? "");
+      return condition !== undefined && tensorDims(condition).reduce((a, b) => a * b, 1) === 1;
+    });
+    if (at < 0) return;
+    const node = graph.node[at] as OnnxNode;
+    const condition = index.initializers.get(node.input[0] as string) as OnnxTensor;
+    const taken = conditionValue(condition) ? "then_branch" : "else_branch";
+    const branch = getAttribute(node, taken)?.g;
+    if (!branch) return;
+    // Names the branch defines must not collide with the outer graph's (they would shadow).
+    const outerNames = new Set<string>([...index.initializers.keys(), ...index.producers.keys(), ...index.graphInputs]);
+    const defined = [...branch.initializer.map((t) => t.name ?? ""), ...branch.node.flatMap((n) => n.output)];
+    if (defined.some((name) => name !== "" && outerNames.has(name))) return;
+    // Branch output k becomes the If's output k.
+    const rename = new Map<string, string>();
+    const identities: OnnxNode[] = [];
+    branch.output.forEach((o, k) => {
+      const inner = o.name ?? "";
+      const outer = node.output[k] as string;
+      const producedInside = branch.node.some((n) => n.output.includes(inner));
+      if (producedInside && !rename.has(inner)) rename.set(inner, outer);
+      else
+        identities.push({
+          name: `${node.name ?? "If"}_output_${k}`,
+          opType: "Identity",
+          input: [rename.get(inner) ?? inner],
+          output: [outer],
+          attribute: [],
+        } as OnnxNode);
+    });
+    const inlined = branch.node.map((n) => ({
+      ...n,
+      input: n.input.map((i) => rename.get(i) ?? i),
+      output: n.output.map((o) => rename.get(o) ?? o),
+    }));
+    graph.initializer.push(...branch.initializer);
+    graph.node.splice(at, 1, ...inlined, ...identities);
+  }
+}
+
+function conditionValue(t: OnnxTensor): boolean {
+  const raw = t.rawData;
+  if (raw !== undefined && raw.length > 0) return raw.some((b) => b !== 0);
+  return (t.int32Data?.[0] ?? 0) !== 0;
 }
 
 function foldBatchNorms(graph: OnnxGraph): number {

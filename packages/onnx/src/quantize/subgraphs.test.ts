@@ -1,7 +1,10 @@
 import { describe, expect, it } from "vitest";
 import { mlpInsideIf } from "../../test-fixtures/if-model.js";
-import { accuracy, encodeModel } from "../../test-fixtures/mnist-eval.js";
+import { accuracy, encodeModel, mnistCalibration } from "../../test-fixtures/mnist-eval.js";
+import { calibrationSourceFromBatches } from "../calibration/calibration-source.js";
 import type { OnnxGraph } from "../model/onnx-schema.js";
+import { quantizeDynamic } from "./quantize-dynamic.js";
+import { quantizeStatic } from "./quantize-static.js";
 import { quantizeWeightOnly } from "./quantize-weight-only.js";
 
 describe("weights inside If branches", () => {
@@ -12,7 +15,9 @@ describe("weights inside If branches", () => {
     const { model: q, report } = await quantizeWeightOnly(model, { weightType: "int8" });
     const bytes = encodeModel(q);
     const quantizedAccuracy = await accuracy(bytes);
-    const branches = (q.graph?.node[0]?.attribute ?? []).map((a) => a.g as OnnxGraph);
+    const ifNode = q.graph?.node.find((n) => n.opType === "If");
+    const branches = (ifNode?.attribute ?? []).map((a) => a.g as OnnxGraph);
+    expect(branches.length).toBe(2);
     for (const b of branches) {
       const consumers = b.node.filter((n) => n.opType === "Gemm" || n.opType === "MatMul");
       expect(consumers.length).toBeGreaterThan(0);
@@ -31,5 +36,25 @@ describe("weights inside If branches", () => {
     );
     expect(bytes.length / floatBytes.length).toBeLessThanOrEqual(0.4);
     expect(quantizedAccuracy).toBeGreaterThanOrEqual(floatAccuracy - 0.005);
+  });
+});
+
+describe("an If on a constant condition", () => {
+  it("is inlined, so static and dynamic quantize the network it always runs", async () => {
+    const model = mlpInsideIf("constant");
+    const floatBytes = encodeModel(model);
+    const floatAccuracy = await accuracy(floatBytes);
+    const batches = mnistCalibration(128, 32);
+    for (const run of [
+      () => quantizeStatic(model, { calibrationData: calibrationSourceFromBatches(batches), perChannel: true }),
+      () => quantizeDynamic(model, { perChannel: true }),
+    ]) {
+      const { model: q, report } = await run();
+      expect(q.graph?.node.some((n) => n.opType === "If")).toBe(false);
+      expect(report.quantizedNodes.length).toBeGreaterThan(0);
+      const bytes = encodeModel(q);
+      expect(bytes.length / floatBytes.length).toBeLessThanOrEqual(0.4);
+      expect(await accuracy(bytes)).toBeGreaterThanOrEqual(floatAccuracy - 0.01);
+    }
   });
 });
