@@ -1,6 +1,7 @@
 import { type QuantScheme, resolveSettings, ZeropointError } from "@zeropoint/core";
 import { attributes, GraphIndex, getAttribute, intAttribute, nodeLabel } from "../graph/graph-index.js";
 import { preprocessGraph, pruneUnusedInitializers } from "../graph/preprocess.js";
+import { subgraphsOf } from "../graph/subgraphs.js";
 import { assertFloat32Activations } from "../model/input-specs.js";
 import { loadModel, structuredCloneModel } from "../model/model-io.js";
 import type { OnnxGraph, OnnxModel, OnnxNode, OnnxTensor } from "../model/onnx-schema.js";
@@ -338,11 +339,14 @@ export async function quantizeDynamic(
       (n.domain ?? "") === "" &&
       selectionReason(n, options, recipe) === undefined,
   );
-  if (recurrent.length > 0) {
+  // Bodies of If/Loop/Scan on a run-time condition: weights stored int8 there too.
+  const bodies = graph.node.some((n) => subgraphsOf(n).length > 0);
+  if (recurrent.length > 0 || bodies) {
     const stored = await quantizeWeightOnly(model, {
       weightType: "int8",
       perChannel: true,
       includeNodes: recurrent.map((n) => n.name ?? ""),
+      allBodies: bodies,
     });
     quantizedNodes.push(...stored.report.quantizedNodes);
     return {

@@ -3,6 +3,7 @@ import { ZeropointError } from "@zeropoint/core";
 import type { CalibrationProgress } from "../calibration/calibrate.js";
 import type { CalibrationSource } from "../calibration/calibration-source.js";
 import { preprocessGraph } from "../graph/preprocess.js";
+import { subgraphsOf } from "../graph/subgraphs.js";
 import { assertFloat32Activations } from "../model/input-specs.js";
 import { loadModel, opsetVersion, structuredCloneModel } from "../model/model-io.js";
 import type { OnnxModel } from "../model/onnx-schema.js";
@@ -128,12 +129,16 @@ export async function quantizeStatic(
       (n.node.domain ?? "") === "" &&
       selectionReason(n.node, options, recipe) === undefined,
   );
+  // If/Loop/Scan bodies on a run-time condition: their activations are not observed (onnxruntime
+  // cannot fetch a body's tensors), so their weights are stored int8 and their compute stays float.
+  const bodies = graph.node.some((n) => subgraphsOf(n).length > 0);
   let result = model;
-  if (tables.length > 0) {
+  if (tables.length > 0 || bodies) {
     const stored = await quantizeWeightOnly(model, {
       weightType: "int8",
       perChannel: true,
       includeNodes: tables.map((t) => t.node.name ?? ""),
+      allBodies: bodies,
     });
     result = stored.model;
     quantizedNodes.push(...stored.report.quantizedNodes);

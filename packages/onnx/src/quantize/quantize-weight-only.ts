@@ -31,6 +31,8 @@ export interface WeightOnlyOptions extends Omit<CommonQuantizeOptions, "weightTy
    * or `int4` like the rest.
    */
   readonly int4OutputProjection?: "int8" | "int4";
+  /** Quantize every node inside If/Loop/Scan bodies, whatever `includeNodes` says for the main graph. */
+  readonly allBodies?: boolean;
 }
 
 const MS = "com.microsoft";
@@ -123,6 +125,10 @@ export async function quantizeWeightOnly(
    * initializers: their int8 copies go into the body, and the float originals are pruned when
    * nothing reads them any more.
    */
+  // Inside bodies, `allBodies` quantizes every node regardless of the include list (static and
+  // dynamic use it for the weights their activation pass cannot reach).
+  const bodySelection = options.allBodies ? { ...options, includeNodes: undefined } : options;
+  const selection = () => (graph === top ? options : bodySelection);
   function processGraph(g: OnnxGraph, enclosing: Map<string, { tensor: OnnxTensor; home: OnnxGraph }>): void {
     const saved = { graph, index, out, dequantized, outer };
     graph = g;
@@ -148,7 +154,7 @@ export async function quantizeWeightOnly(
       // (what transformers.js q4 files do with embeddings) rather than left float.
       const int8Here = bits === 8 ? ops.has(op) : INT4_INT8_FALLBACK.has(op);
       if (int8Here && (node.domain ?? "") === "") {
-        const why = selectionReason(node, options, recipe);
+        const why = selectionReason(node, selection(), recipe);
         const inputs = (WEIGHT_ONLY_INPUTS[op] ?? []).filter((w) => {
           const t = initializer(node.input[w.input] ?? "");
           return t !== undefined && isFloatWeight(t) && tensorDims(t).length >= 2;
@@ -174,7 +180,7 @@ export async function quantizeWeightOnly(
         (node.domain ?? "") === "" &&
         index.graphOutputs.has(node.output[0] ?? "") &&
         isFloatWeight(initializer(node.input[1] ?? "")) &&
-        selectionReason(node, options, recipe) === undefined
+        selectionReason(node, selection(), recipe) === undefined
       ) {
         quantizedNodes.push(node.name ?? "");
         const replaced = [...node.input];
@@ -193,7 +199,8 @@ export async function quantizeWeightOnly(
         continue;
       }
       if (!ops.has(op) || (node.domain ?? "") !== "") reason = `${op} has no weight-only form here`;
-      else if (selectionReason(node, options, recipe) !== undefined) reason = selectionReason(node, options, recipe);
+      else if (selectionReason(node, selection(), recipe) !== undefined)
+        reason = selectionReason(node, selection(), recipe);
       else if (!isFloatWeight(weight)) reason = "weight is not a float constant";
       else if (bits === 4 && !blockedDq && tensorDims(weight).length !== 2) reason = "MatMulNBits needs a 2-D weight";
       else if (

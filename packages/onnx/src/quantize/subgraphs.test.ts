@@ -58,3 +58,22 @@ describe("an If on a constant condition", () => {
     }
   });
 });
+
+describe("static and dynamic on an If with a run-time condition", () => {
+  it("store the branches' weights int8 (their activations cannot be observed) and keep the accuracy", async () => {
+    const model = mlpInsideIf("run-time");
+    const floatBytes = encodeModel(model);
+    const floatAccuracy = await accuracy(floatBytes);
+    for (const run of [
+      () => quantizeStatic(model, { calibrationData: calibrationSourceFromBatches(mnistCalibration(64, 32)) }),
+      () => quantizeDynamic(model),
+    ]) {
+      const { model: q, report } = await run();
+      expect(q.graph?.node.some((n) => n.opType === "If")).toBe(true);
+      expect(report.quantizedNodes.length).toBe(6);
+      const bytes = encodeModel(q);
+      expect(bytes.length / floatBytes.length).toBeLessThanOrEqual(0.4);
+      expect(await accuracy(bytes)).toBeGreaterThanOrEqual(floatAccuracy - 0.005);
+    }
+  });
+});
