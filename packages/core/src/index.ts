@@ -187,3 +187,11 @@ export {
   type TuningHistory,
   tune,
 } from "./tuning/tuner.js";
+export {
+  dequantizeGroups,
+  type GroupQuantized,
+  type GroupQuantOptions,
+  type HqqOptions,
+  hqqGroupQuantize,
+  rtnGroupQuantize,
+} from "./weight-quant/group-quant.js";

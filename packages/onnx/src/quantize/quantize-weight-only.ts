@@ -1,4 +1,13 @@
-import { computeQParams, floatToHalf, packInt4, quantize, resolveSettings, ZeropointError } from "@zeropoint/core";
+import {
+  computeQParams,
+  floatToHalf,
+  hqqGroupQuantize,
+  packInt4,
+  quantize,
+  resolveSettings,
+  rtnGroupQuantize,
+  ZeropointError,
+} from "@zeropoint/core";
 import { attributes, GraphIndex, getAttribute, intAttribute } from "../graph/graph-index.js";
 import { preprocessGraph, pruneUnusedInitializers } from "../graph/preprocess.js";
 import { loadModel, structuredCloneModel } from "../model/model-io.js";
@@ -26,6 +35,11 @@ export interface WeightOnlyOptions extends Omit<CommonQuantizeOptions, "weightTy
    * asymmetric ones with a per-block zero point, which onnxruntime's quantizer also defaults to.
    */
   readonly int4Symmetric?: boolean;
+  /**
+   * How MatMulNBits int4 blocks are chosen: `rtn` (round to nearest, default) or `hqq` (data-free
+   * Half-Quadratic Quantization of each block's zero point; float zero points).
+   */
+  readonly int4Method?: "rtn" | "hqq";
   /**
    * int4: the output projection (MatMul/Gemm writing a graph output) is stored `int8` (default)
    * or `int4` like the rest.
@@ -235,45 +249,43 @@ export async function quantizeWeightOnly(
         transposed ? (data[nn * cols + kk] as number) : (data[kk * cols + nn] as number);
       const blocks = Math.ceil(k / blockSize);
       const blob = blockSize / 2;
+      // Asymmetric blocks by default (onnxruntime's MatMulNBits default): the range [min(x, 0),
+      // max(x, 0)] maps onto 0..15 with a per-block zero point, so a block whose values are all of
+      // one sign keeps all 16 levels instead of the 8 that symmetric int4 leaves it. HQQ then
+      // optimizes each block's zero point (real-valued, which MatMulNBits takes as a float input).
+      const columnMajor = new Float32Array(n * k);
+      for (let col = 0; col < n; col++) for (let kk = 0; kk < k; kk++) columnMajor[col * k + kk] = at(kk, col);
+      const groupOptions = { bits: 4, blockSize, symmetric: symmetric4 };
+      const q =
+        options.int4Method === "hqq"
+          ? hqqGroupQuantize(columnMajor, k, n, groupOptions)
+          : rtnGroupQuantize(columnMajor, k, n, groupOptions);
       const packed = new Uint8Array(n * blocks * blob);
-      const scales = new Float32Array(n * blocks);
-      // Asymmetric blocks (onnxruntime's MatMulNBits default): the range [min(x, 0), max(x, 0)] maps
-      // onto 0..15 with a per-block zero point, so a block whose values are all of one sign keeps all
-      // 16 levels instead of the 8 that symmetric int4 leaves it.
-      const zpBytes = Math.ceil(blocks / 2);
-      const zeroPoints = symmetric4 ? undefined : new Uint8Array(n * zpBytes);
-      for (let col = 0; col < n; col++) {
-        for (let b = 0; b < blocks; b++) {
-          let absmax = 0;
-          let lo = 0;
-          let hi = 0;
-          for (let kk = b * blockSize; kk < Math.min((b + 1) * blockSize, k); kk++) {
-            const v = at(kk, col);
-            if (Math.abs(v) > Math.abs(absmax)) absmax = v;
-            if (v < lo) lo = v;
-            if (v > hi) hi = v;
-          }
-          let scale: number;
-          let zp: number;
-          if (zeroPoints === undefined) {
-            scale = Math.fround(absmax / -8);
-            zp = 8;
-          } else {
-            scale = Math.fround((hi - lo) / 15);
-            zp = scale === 0 ? 8 : Math.min(15, Math.max(0, roundHalfEven(-lo / scale)));
-            const byte = col * zpBytes + (b >> 1);
-            zeroPoints[byte] = (zeroPoints[byte] as number) | ((b & 1) === 0 ? zp : zp << 4);
-          }
-          scales[col * blocks + b] = scale;
-          const inv = scale === 0 ? 0 : 1 / scale;
+      for (let col = 0; col < n; col++)
+        for (let bl = 0; bl < blocks; bl++)
           for (let j = 0; j < blockSize; j++) {
-            const kk = b * blockSize + j;
-            const v = kk < k ? at(kk, col) : 0;
-            const nibble = Math.min(Math.max(roundHalfEven(v * inv) + zp, 0), 15);
-            const byte = (col * blocks + b) * blob + (j >> 1);
-            packed[byte] = (packed[byte] as number) | ((j & 1) === 0 ? nibble : nibble << 4);
+            const kk = bl * blockSize + j;
+            // Padding past k dequantizes to 0: its level is the (rounded) zero point.
+            const level =
+              kk < k
+                ? (q.levels[col * k + kk] as number)
+                : Math.min(15, Math.max(0, Math.round(q.zeroPoints[col * blocks + bl] as number)));
+            const byte = (col * blocks + bl) * blob + (j >> 1);
+            packed[byte] = (packed[byte] as number) | ((j & 1) === 0 ? level : level << 4);
           }
-        }
+      const scales = q.scales;
+      const zpBytes = Math.ceil(blocks / 2);
+      let zeroPoints: Uint8Array | undefined;
+      let floatZeroPoints: Float32Array | undefined;
+      if (options.int4Method === "hqq") floatZeroPoints = q.zeroPoints;
+      else if (!symmetric4) {
+        zeroPoints = new Uint8Array(n * zpBytes);
+        for (let col = 0; col < n; col++)
+          for (let bl = 0; bl < blocks; bl++) {
+            const zp = q.zeroPoints[col * blocks + bl] as number;
+            const byte = col * zpBytes + (bl >> 1);
+            zeroPoints[byte] = (zeroPoints[byte] as number) | ((bl & 1) === 0 ? zp : zp << 4);
+          }
       }
       const label = node.name ?? op;
       const bName = index.uniqueName(`${weightName}_Q4`);
@@ -282,9 +294,14 @@ export async function quantizeWeightOnly(
         makeTensor(bName, [n, blocks, blob], packed),
         scaleTensor(sName, [n * blocks], scales, t.dataType === DataType.FLOAT16),
       );
-      const zpName = zeroPoints === undefined ? undefined : index.uniqueName(`${weightName}_zero_points`);
+      const zpName =
+        zeroPoints === undefined && floatZeroPoints === undefined
+          ? undefined
+          : index.uniqueName(`${weightName}_zero_points`);
       if (zeroPoints !== undefined && zpName !== undefined)
         graph.initializer.push(makeTensor(zpName, [n * zpBytes], zeroPoints));
+      if (floatZeroPoints !== undefined && zpName !== undefined)
+        graph.initializer.push(scaleTensor(zpName, [n * blocks], floatZeroPoints, t.dataType === DataType.FLOAT16));
       const bias = op === "Gemm" ? node.input[2] : undefined;
       const result = bias ? index.uniqueName(`${label}_MatMulNBits_output`) : (node.output[0] as string);
       out.push({
@@ -434,11 +451,6 @@ function pruneSubgraphInitializers(graph: OnnxGraph): void {
         pruneUnusedInitializers(sub);
         pruneSubgraphInitializers(sub);
       }
-}
-
-function roundHalfEven(x: number): number {
-  const r = Math.round(x);
-  return r - x === 0.5 && r % 2 !== 0 ? r - 1 : r;
 }
 
 function unit(node: OnnxNode, name: string): boolean {

@@ -1,0 +1,75 @@
+import { describe, expect, it } from "vitest";
+import { dequantizeGroups, hqqGroupQuantize, rtnGroupQuantize } from "./group-quant.js";
+
+function heavyTailed(n: number, seed = 3): Float32Array {
+  let s = seed;
+  const u = () => {
+    s = (Math.imul(s, 1103515245) + 12345) >>> 0;
+    return (s + 0.5) / 4294967296;
+  };
+  // Laplace noise plus rare large outliers: the shape of trained transformer weights.
+  return Float32Array.from({ length: n }, () => {
+    const v = -Math.log(u()) * (u() < 0.5 ? -1 : 1) * 0.02;
+    return u() < 0.01 ? v * 12 : v;
+  });
+}
+
+const meanAbsError = (a: ArrayLike<number>, b: ArrayLike<number>) => {
+  let e = 0;
+  for (let i = 0; i < a.length; i++) e += Math.abs((a[i] as number) - (b[i] as number));
+  return e / a.length;
+};
+
+describe("round-to-nearest blocks", () => {
+  it("closed form: a block spanning its grid is reproduced exactly", () => {
+    // Block [0, 1, 2, 3] at 2 bits: scale (3 - 0) / 3 = 1, zero point 0.
+    const q = rtnGroupQuantize(Float32Array.of(0, 1, 2, 3, -3, -2, -1, 0), 4, 2, { bits: 2, blockSize: 4 });
+    expect(Array.from(q.scales)).toEqual([1, 1]);
+    expect(Array.from(q.zeroPoints)).toEqual([0, 3]);
+    expect(Array.from(dequantizeGroups(q))).toEqual([0, 1, 2, 3, -3, -2, -1, 0]);
+  });
+
+  it("symmetric blocks follow MatMulNBits: zero point 8, scale = signed absmax / -8", () => {
+    const q = rtnGroupQuantize(Float32Array.of(0.5, -1, 0.25, 0), 4, 1, { bits: 4, blockSize: 4, symmetric: true });
+    expect(q.zeroPoints[0]).toBe(8);
+    expect(q.scales[0]).toBe(Math.fround(-1 / -8));
+    expect(Array.from(q.levels)).toEqual([12, 0, 10, 8]);
+  });
+
+  it("ties round to even, as onnxruntime does", () => {
+    // scale 1/15 * 15 = 1 over [0, 15]; 2.5 -> 2, 3.5 -> 4
+    const q = rtnGroupQuantize(Float32Array.of(0, 2.5, 3.5, 15), 4, 1, { bits: 4, blockSize: 4 });
+    expect(Array.from(q.levels)).toEqual([0, 2, 4, 15]);
+  });
+});
+
+describe("HQQ", () => {
+  it("never reconstructs a block worse than RTN, and is better overall on heavy-tailed weights", () => {
+    const k = 256;
+    const columns = 64;
+    const w = heavyTailed(k * columns);
+    for (const blockSize of [16, 32, 64, 128]) {
+      const rtn = rtnGroupQuantize(w, k, columns, { bits: 4, blockSize });
+      const hqq = hqqGroupQuantize(w, k, columns, { bits: 4, blockSize });
+      const rd = dequantizeGroups(rtn);
+      const hd = dequantizeGroups(hqq);
+      const blocks = Math.ceil(k / blockSize);
+      for (let g = 0; g < columns * blocks; g++) {
+        const c = Math.floor(g / blocks);
+        const from = c * k + (g % blocks) * blockSize;
+        const to = from + blockSize;
+        // Up to the float32 rounding of the stored zero point (HQQ optimizes it in float64).
+        const rtnError = meanAbsError(w.subarray(from, to), rd.subarray(from, to));
+        expect(meanAbsError(w.subarray(from, to), hd.subarray(from, to))).toBeLessThanOrEqual(rtnError * (1 + 1e-6));
+      }
+      const gain = 1 - meanAbsError(w, hd) / meanAbsError(w, rd);
+      expect(gain).toBeGreaterThan(0.01);
+    }
+  });
+
+  it("refuses symmetric blocks (there is no zero point to optimize)", () => {
+    expect(() => hqqGroupQuantize(new Float32Array(4), 4, 1, { bits: 4, blockSize: 4, symmetric: true })).toThrow(
+      /asymmetric/,
+    );
+  });
+});
