@@ -53,7 +53,9 @@ describe("zeropoint quantize", () => {
       "--json",
     ]);
     expect(q4.code).toBe(0);
-    expect(JSON.parse(q4.out).ops.quantized["com.microsoft.MatMulNBits"]).toBe(2);
+    // Two Gemms: the hidden one becomes MatMulNBits; the output projection is stored int8 (default).
+    expect(JSON.parse(q4.out).ops.quantized["com.microsoft.MatMulNBits"]).toBe(1);
+    expect(JSON.parse(q4.out).ops.quantized.DequantizeLinear).toBe(1);
   });
 
   it("reads a directory of .npy samples and batches", async () => {
@@ -170,7 +172,7 @@ describe("zeropoint inspect", () => {
     expect(r.code).toBe(0);
     const report = JSON.parse(r.out);
     expect(report.opset).toBe(17);
-    expect(report.inputs[0]).toEqual({ name: "input", dims: ["batch", 1, 28, 28] });
+    expect(report.inputs[0]).toEqual({ name: "input", dims: ["batch", 1, 28, 28], dtype: "float32", batchAxis: 0 });
     expect(report.ops.Conv).toBe(2);
     expect(report.nodes.find((n: { name: string }) => n.name === "/r1/Relu").decision).toBe("removed");
     expect(report.nodes.find((n: { name: string }) => n.name === "/c1/Conv").decision).toBe("compute");

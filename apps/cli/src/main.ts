@@ -57,6 +57,7 @@ quantize options:
   --symmetric-activations                 symmetric activations (disables Relu folding)
   --block-size N                          int4 block size, default 32
   --int4-format matmul-nbits|dequantize-linear   int4 storage, default matmul-nbits (dequantize-linear: opset 21, also Conv)
+  --int4-method rtn|hqq                   int4 MatMulNBits blocks: round to nearest (default) or HQQ (data-free, float zero points)
   --check-samples N                       samples for the float-vs-quantized check, default 64
   --target node|web                       web: output onnxruntime-web runs in all its backends
   --json                                  machine-readable output on stdout
@@ -215,7 +216,7 @@ function joinNegativeValues(args: readonly string[]): string[] {
 
 /** Flags that only some approaches (or only one framework) use: passing them elsewhere is an error, not a no-op. */
 const ONNX_STATIC_ONLY = ["format", "activation-type", "calibrate", "symmetric-activations", "target"] as const;
-const ONNX_INT4_ONLY = ["block-size", "int4-format"] as const;
+const ONNX_INT4_ONLY = ["block-size", "int4-format", "int4-method"] as const;
 const TFJS_ONLY = ["weight-range", "weight-bits", "backend"] as const;
 const ONNX_ONLY = [
   "format",
@@ -454,6 +455,7 @@ export async function main(
           "symmetric-activations": { type: "boolean" },
           "block-size": { type: "string" },
           "int4-format": { type: "string" },
+          "int4-method": { type: "string" },
           "check-samples": { type: "string" },
           "weight-range": { type: "string" },
           "min-sqnr": { type: "string" },
@@ -555,6 +557,7 @@ export async function main(
           "matmul-nbits",
         ),
         checkSamples: positiveInt("check-samples", values["check-samples"], 64),
+        int4Method: oneOf("int4-method", values["int4-method"], ["rtn", "hqq"] as const, "rtn"),
         target: oneOf("target", values.target, ["node", "web"] as const, "node"),
         images: {
           ...(values.resize !== undefined ? { resize: parseResize(values.resize) } : {}),

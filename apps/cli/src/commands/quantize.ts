@@ -38,6 +38,8 @@ export interface QuantizeFlags {
   readonly symmetricActivations: boolean;
   readonly blockSize: number;
   readonly int4Format: "matmul-nbits" | "dequantize-linear";
+  /** int4 MatMulNBits blocks: `rtn` or data-free `hqq`. */
+  readonly int4Method: "rtn" | "hqq";
   readonly checkSamples: number;
   readonly target: "node" | "web";
   readonly images: ImageOptions;
@@ -174,6 +176,7 @@ export async function runQuantize(flags: QuantizeFlags, out: (line: string) => v
       weightType: flags.weightType === "int4" ? "int4" : "int8",
       blockSize: flags.blockSize,
       int4Format: flags.int4Format,
+      int4Method: flags.int4Method,
     });
   }
   // Check the written model the way a user would run it: same inputs, float vs quantized.
