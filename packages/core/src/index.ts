@@ -187,6 +187,7 @@ export {
   type TuningHistory,
   tune,
 } from "./tuning/tuner.js";
+export { type AwqOptions, type AwqResult, awqSearch } from "./weight-quant/awq.js";
 export {
   dequantizeGroups,
   type GroupQuantized,

@@ -39,7 +39,7 @@ export interface QuantizeFlags {
   readonly blockSize: number;
   readonly int4Format: "matmul-nbits" | "dequantize-linear";
   /** int4 MatMulNBits blocks: `rtn` or data-free `hqq`. */
-  readonly int4Method: "rtn" | "hqq";
+  readonly int4Method: "rtn" | "mse" | "hqq" | "awq";
   readonly checkSamples: number;
   readonly target: "node" | "web";
   readonly images: ImageOptions;
@@ -177,6 +177,7 @@ export async function runQuantize(flags: QuantizeFlags, out: (line: string) => v
       blockSize: flags.blockSize,
       int4Format: flags.int4Format,
       int4Method: flags.int4Method,
+      ...(data !== undefined ? { calibrationData: data.source } : {}),
     });
   }
   // Check the written model the way a user would run it: same inputs, float vs quantized.

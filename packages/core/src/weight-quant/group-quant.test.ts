@@ -73,3 +73,25 @@ describe("HQQ", () => {
     );
   });
 });
+
+describe("AWQ scale search", () => {
+  it("alpha = 0 is RTN, the chosen loss is never above it, and salient channels make it pay", async () => {
+    const { awqSearch } = await import("./awq.js");
+    const k = 64;
+    const columns = 32;
+    const m = 128;
+    const w = heavyTailed(k * columns, 5);
+    // Activations with a few salient channels (100x larger), as LLM activations have.
+    let s = 11;
+    const u = () => {
+      s = (Math.imul(s, 1103515245) + 12345) >>> 0;
+      return s / 4294967296 - 0.5;
+    };
+    const rows = Float32Array.from({ length: m * k }, (_, j) => u() * (j % k < 4 ? 100 : 1));
+    const result = awqSearch(w, k, columns, rows, m, { bits: 4, blockSize: 32 });
+    expect(result.loss).toBeLessThanOrEqual(result.rtnLoss);
+    expect(result.alpha).toBeGreaterThan(0);
+    expect(result.loss).toBeLessThan(0.7 * result.rtnLoss);
+    expect(result.scales.length).toBe(k);
+  });
+});

@@ -25,7 +25,17 @@ export interface GroupQuantOptions {
   readonly blockSize: number;
   /** Symmetric blocks: zero point fixed at 2^(bits-1), scale from the largest magnitude. */
   readonly symmetric?: boolean;
+  /**
+   * Clipping search: each block's range is shrunk by the ratio in 1, 0.95, ..., 0.5 that minimizes
+   * its squared reconstruction error (weighted per element of k by `importance`, e.g. the mean
+   * squared activation of each input channel), trading a clipped outlier for finer steps.
+   */
+  readonly clipSearch?: boolean;
+  /** Per input channel (length k) weights of the clipping search's error; default all 1. */
+  readonly importance?: ArrayLike<number>;
 }
+
+const CLIP_RATIOS = [1, 0.95, 0.9, 0.85, 0.8, 0.75, 0.7, 0.65, 0.6, 0.55, 0.5];
 
 /** Round half to even (onnxruntime's and NumPy's rounding). */
 export function roundHalfEven(x: number): number {
@@ -73,14 +83,38 @@ export function rtnGroupQuantize(
         if (v > hi) hi = v;
         if (Math.abs(v) > Math.abs(absmax)) absmax = v;
       }
-      let scale: number;
-      let zp: number;
-      if (o.symmetric) {
-        zp = 2 ** (o.bits - 1);
-        scale = Math.fround(absmax / -zp);
-      } else {
-        scale = Math.fround((hi - lo) / top);
-        zp = scale === 0 ? 0 : Math.min(top, Math.max(0, roundHalfEven(-lo / scale)));
+      let scale = 0;
+      let zp = 0;
+      let bestError = Number.POSITIVE_INFINITY;
+      for (const ratio of o.clipSearch ? CLIP_RATIOS : [1]) {
+        let candidateScale: number;
+        let candidateZp: number;
+        if (o.symmetric) {
+          candidateZp = 2 ** (o.bits - 1);
+          candidateScale = Math.fround((absmax * ratio) / -candidateZp);
+        } else {
+          candidateScale = Math.fround(((hi - lo) * ratio) / top);
+          candidateZp =
+            candidateScale === 0 ? 0 : Math.min(top, Math.max(0, roundHalfEven((-lo * ratio) / candidateScale)));
+        }
+        if (!o.clipSearch) {
+          scale = candidateScale;
+          zp = candidateZp;
+          break;
+        }
+        const inv = candidateScale === 0 ? 0 : 1 / candidateScale;
+        let error = 0;
+        for (let i = start; i < end; i++) {
+          const v = columnMajor[i] as number;
+          const level = Math.min(top, Math.max(0, roundHalfEven(v * inv) + candidateZp));
+          const d = v - (level - candidateZp) * candidateScale;
+          error += d * d * ((o.importance?.[i - c * k] as number | undefined) ?? 1);
+        }
+        if (error < bestError) {
+          bestError = error;
+          scale = candidateScale;
+          zp = candidateZp;
+        }
       }
       scales[c * blocks + b] = scale;
       zeroPoints[c * blocks + b] = zp;

@@ -1,4 +1,5 @@
 import {
+  awqSearch,
   computeQParams,
   floatToHalf,
   hqqGroupQuantize,
@@ -8,6 +9,8 @@ import {
   rtnGroupQuantize,
   ZeropointError,
 } from "@zeropoint/core";
+import type { CalibrationSource } from "../calibration/calibration-source.js";
+import { collectActivationRows } from "../calibration/collect-rows.js";
 import { attributes, GraphIndex, getAttribute, intAttribute } from "../graph/graph-index.js";
 import { preprocessGraph, pruneUnusedInitializers } from "../graph/preprocess.js";
 import { loadModel, structuredCloneModel } from "../model/model-io.js";
@@ -36,10 +39,18 @@ export interface WeightOnlyOptions extends Omit<CommonQuantizeOptions, "weightTy
    */
   readonly int4Symmetric?: boolean;
   /**
-   * How MatMulNBits int4 blocks are chosen: `rtn` (round to nearest, default) or `hqq` (data-free
-   * Half-Quadratic Quantization of each block's zero point; float zero points).
+   * How MatMulNBits int4 blocks are chosen: `rtn` (round to nearest, default), `mse` (each block's
+   * range clipped by the ratio that minimizes its squared error), `hqq` (data-free Half-Quadratic
+   * Quantization of each block's zero point; float zero points) or `awq` (activation-aware
+   * per-channel scales fitted on `calibrationData`). Measured on the zoo GPT (all-int4, block 32):
+   * rtn +38.1% perplexity over float, mse +39.2% (weight error is not what perplexity feels there),
+   * hqq +27.4%, awq +27.3%.
    */
-  readonly int4Method?: "rtn" | "hqq";
+  readonly int4Method?: "rtn" | "mse" | "hqq" | "awq";
+  /** AWQ: calibration data whose MatMul input activations fit the scales. */
+  readonly calibrationData?: CalibrationSource;
+  /** AWQ: activation rows kept per MatMul input (default 512). */
+  readonly awqRows?: number;
   /**
    * int4: the output projection (MatMul/Gemm writing a graph output) is stored `int8` (default)
    * or `int4` like the rest.
@@ -87,6 +98,24 @@ export async function quantizeWeightOnly(
   const symmetric4 = options.int4Symmetric === true;
   const model = ensureOpset(source, blockedDq ? 21 : 13);
   const top = model.graph as OnnxGraph;
+  // AWQ fits its scales on the float activations entering each MatMul/Gemm (main graph).
+  let awqRows = new Map<string, { rows: Float32Array; count: number; width: number }>();
+  if (bits === 4 && options.int4Method === "awq") {
+    if (options.calibrationData === undefined)
+      throw new ZeropointError("invalid-argument", "int4 AWQ needs calibration data (--calib-data)");
+    if (blockedDq)
+      throw new ZeropointError("invalid-argument", "int4 AWQ writes MatMulNBits; drop --int4-format dequantize-linear");
+    preprocessGraph(top);
+    const inputs = [
+      ...new Set(
+        top.node
+          .filter((n) => (n.opType === "MatMul" || n.opType === "Gemm") && (n.domain ?? "") === "")
+          .map((n) => n.input[0] ?? "")
+          .filter((i) => i !== "" && !top.initializer.some((t) => t.name === i)),
+      ),
+    ];
+    awqRows = await collectActivationRows(model, inputs, options.calibrationData, options.awqRows ?? 512);
+  }
   // The graph being rewritten: the main graph, or an If/Loop/Scan body while recursing into it.
   let graph = top;
   let index: GraphIndex;
@@ -256,10 +285,17 @@ export async function quantizeWeightOnly(
       const columnMajor = new Float32Array(n * k);
       for (let col = 0; col < n; col++) for (let kk = 0; kk < k; kk++) columnMajor[col * k + kk] = at(kk, col);
       const groupOptions = { bits: 4, blockSize, symmetric: symmetric4 };
+      const activations = options.int4Method === "awq" ? awqRows.get(node.input[0] ?? "") : undefined;
+      const awq =
+        activations !== undefined && activations.width === k
+          ? awqSearch(columnMajor, k, n, activations.rows, activations.count, groupOptions)
+          : undefined;
       const q =
-        options.int4Method === "hqq"
-          ? hqqGroupQuantize(columnMajor, k, n, groupOptions)
-          : rtnGroupQuantize(columnMajor, k, n, groupOptions);
+        awq !== undefined
+          ? awq.quantized
+          : options.int4Method === "hqq"
+            ? hqqGroupQuantize(columnMajor, k, n, groupOptions)
+            : rtnGroupQuantize(columnMajor, k, n, { ...groupOptions, clipSearch: options.int4Method === "mse" });
       const packed = new Uint8Array(n * blocks * blob);
       for (let col = 0; col < n; col++)
         for (let bl = 0; bl < blocks; bl++)
@@ -288,6 +324,22 @@ export async function quantizeWeightOnly(
           }
       }
       const label = node.name ?? op;
+      // AWQ: the weights were multiplied by s per input channel; the activations are divided by it.
+      let activationInput = node.input[0] as string;
+      if (awq !== undefined && awq.alpha > 0) {
+        const inverse = Float32Array.from(awq.scales, (v) => 1 / v);
+        const sName = index.uniqueName(`${label}_awq_inverse_scale`);
+        graph.initializer.push(scaleTensor(sName, [k], inverse, t.dataType === DataType.FLOAT16));
+        const scaled = index.uniqueName(`${label}_awq_input`);
+        out.push({
+          name: index.uniqueName(`${label}_awq_Mul`),
+          opType: "Mul",
+          input: [activationInput, sName],
+          output: [scaled],
+          attribute: [],
+        });
+        activationInput = scaled;
+      }
       const bName = index.uniqueName(`${weightName}_Q4`);
       const sName = index.uniqueName(`${weightName}_scales`);
       graph.initializer.push(
@@ -308,7 +360,7 @@ export async function quantizeWeightOnly(
         name: index.uniqueName(`${label}_MatMulNBits`),
         opType: "MatMulNBits",
         domain: MS,
-        input: [node.input[0] as string, bName, sName, ...(zpName !== undefined ? [zpName] : [])],
+        input: [activationInput, bName, sName, ...(zpName !== undefined ? [zpName] : [])],
         output: [result],
         attribute: attributes({ K: k, N: n, bits: 4, block_size: blockSize }),
       });

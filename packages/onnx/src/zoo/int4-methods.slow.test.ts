@@ -1,12 +1,13 @@
 import { describe, expect, it } from "vitest";
 import { encodeModel } from "../model/model-io.js";
 import { quantizeWeightOnly } from "../quantize/quantize-weight-only.js";
-import { zooMetric, zooModel } from "./zoo-fixture.js";
+import { zooCalibration, zooMetric, zooModel } from "./zoo-fixture.js";
 
 /**
  * int4 block choice on the zoo's character GPT (perplexity on its held-out text, block 32, every
  * MatMul int4 including the tied LM head so the methods differ where it matters): asymmetric RTN
- * must beat symmetric RTN, and data-free HQQ must beat asymmetric RTN, measured in the same run.
+ * must beat symmetric RTN, and data-free HQQ and data-aware AWQ (64 calibration windows of the
+ * training text, never the held-out text) must beat asymmetric RTN, measured in the same run.
  */
 describe("int4 MatMulNBits on the zoo GPT: RTN symmetric, RTN asymmetric, HQQ", () => {
   it("HQQ < RTN-asym < RTN-sym in perplexity; every output runs in onnxruntime", async () => {
@@ -16,7 +17,9 @@ describe("int4 MatMulNBits on the zoo GPT: RTN symmetric, RTN asymmetric, HQQ", 
     for (const [label, extra] of [
       ["rtn-sym", { int4Symmetric: true }],
       ["rtn-asym", {}],
+      ["mse", { int4Method: "mse" as const }],
       ["hqq", { int4Method: "hqq" as const }],
+      ["awq", { int4Method: "awq" as const, calibrationData: zooCalibration("gpt", model) }],
     ] as const) {
       const { model: q } = await quantizeWeightOnly(model, {
         weightType: "int4",
@@ -33,5 +36,8 @@ describe("int4 MatMulNBits on the zoo GPT: RTN symmetric, RTN asymmetric, HQQ", 
     );
     expect(ppl["rtn-asym"]).toBeLessThan(ppl["rtn-sym"] as number);
     expect(ppl.hqq).toBeLessThan(ppl["rtn-asym"] as number);
+    expect(ppl.awq).toBeLessThan(ppl["rtn-asym"] as number);
+    // MSE clipping is printed, not asserted: measured here it is slightly worse than plain RTN
+    // (+39.2% vs +38.1%), since the weights' squared error is not what perplexity responds to.
   });
 });
