@@ -57,8 +57,8 @@ quantize options:
   --symmetric-activations                 symmetric activations (disables Relu folding)
   --block-size N                          int4 block size, default 32
   --int4-format matmul-nbits|dequantize-linear   int4 storage, default matmul-nbits (dequantize-linear: opset 21, also Conv)
-  --int4-method rtn|mse|hqq|awq           int4 MatMulNBits blocks: round to nearest (default), MSE clipping, HQQ (data-free,
-                                          float zero points) or AWQ (activation-aware scales; needs --calib-data)
+  --int4-method rtn|mse|hqq|awq|gptq      int4 MatMulNBits blocks: round to nearest (default), MSE clipping, HQQ (data-free,
+                                          float zero points), AWQ or GPTQ (both fitted on --calib-data)
   --check-samples N                       samples for the float-vs-quantized check, default 64
   --target node|web                       web: output onnxruntime-web runs in all its backends
   --json                                  machine-readable output on stdout
@@ -558,7 +558,7 @@ export async function main(
           "matmul-nbits",
         ),
         checkSamples: positiveInt("check-samples", values["check-samples"], 64),
-        int4Method: oneOf("int4-method", values["int4-method"], ["rtn", "mse", "hqq", "awq"] as const, "rtn"),
+        int4Method: oneOf("int4-method", values["int4-method"], ["rtn", "mse", "hqq", "awq", "gptq"] as const, "rtn"),
         target: oneOf("target", values.target, ["node", "web"] as const, "node"),
         images: {
           ...(values.resize !== undefined ? { resize: parseResize(values.resize) } : {}),

@@ -188,6 +188,7 @@ export {
   tune,
 } from "./tuning/tuner.js";
 export { type AwqOptions, type AwqResult, awqSearch } from "./weight-quant/awq.js";
+export { type GptqOptions, gptqQuantize, gptqWithHessian } from "./weight-quant/gptq.js";
 export {
   dequantizeGroups,
   type GroupQuantized,

@@ -39,7 +39,7 @@ export interface QuantizeFlags {
   readonly blockSize: number;
   readonly int4Format: "matmul-nbits" | "dequantize-linear";
   /** int4 MatMulNBits blocks: `rtn` or data-free `hqq`. */
-  readonly int4Method: "rtn" | "mse" | "hqq" | "awq";
+  readonly int4Method: "rtn" | "mse" | "hqq" | "awq" | "gptq";
   readonly checkSamples: number;
   readonly target: "node" | "web";
   readonly images: ImageOptions;

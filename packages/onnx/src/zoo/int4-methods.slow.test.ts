@@ -20,6 +20,11 @@ describe("int4 MatMulNBits on the zoo GPT: RTN symmetric, RTN asymmetric, HQQ", 
       ["mse", { int4Method: "mse" as const }],
       ["hqq", { int4Method: "hqq" as const }],
       ["awq", { int4Method: "awq" as const, calibrationData: zooCalibration("gpt", model) }],
+      ["gptq", { int4Method: "gptq" as const, calibrationData: zooCalibration("gpt", model) }],
+      [
+        "gptq-act-order",
+        { int4Method: "gptq" as const, gptqActOrder: true, calibrationData: zooCalibration("gpt", model) },
+      ],
     ] as const) {
       const { model: q } = await quantizeWeightOnly(model, {
         weightType: "int4",
@@ -37,6 +42,10 @@ describe("int4 MatMulNBits on the zoo GPT: RTN symmetric, RTN asymmetric, HQQ", 
     expect(ppl["rtn-asym"]).toBeLessThan(ppl["rtn-sym"] as number);
     expect(ppl.hqq).toBeLessThan(ppl["rtn-asym"] as number);
     expect(ppl.awq).toBeLessThan(ppl["rtn-asym"] as number);
+    // GPTQ (issue 13's bar): it must cut RTN's perplexity increase over float by at least 40%.
+    for (const g of ["gptq", "gptq-act-order"]) {
+      expect((ppl[g] as number) - float).toBeLessThanOrEqual(0.6 * ((ppl["rtn-asym"] as number) - float));
+    }
     // MSE clipping is printed, not asserted: measured here it is slightly worse than plain RTN
     // (+39.2% vs +38.1%), since the weights' squared error is not what perplexity responds to.
   });
