@@ -5,8 +5,8 @@ import { join } from "node:path";
 /**
  * vitest globalSetup: clears the previous run's recorded evidence, and after the run writes `.test-results/meta.json` in the package being tested
  * (the commit, the turbo task hash when run through turbo, and the time), next to the JSON
- * reporter's `vitest.json`. Both are turbo outputs of the test task; `zeropoint matrix` reads them
- * as the evidence behind each support-matrix cell.
+ * reporter's `vitest.json` and the evidence reporter's `evidence.json`. `zeropoint matrix` takes
+ * only `evidence.json` as the evidence behind a cell, since it binds the results to the sources.
  */
 export default function setup(): () => void {
   // Measurements recorded by this run only: a test that no longer records leaves nothing stale behind.

@@ -1,19 +1,23 @@
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Capability, CapabilityEvidence } from "@zeropoint/core";
+import { sourceDigest } from "./source-digest.js";
 
 /** The parts of vitest's JSON report this reads. */
 interface VitestReport {
   testResults: { name: string; assertionResults: { ancestorTitles: string[]; title: string; status: string }[] }[];
 }
 
-/** One package's last test run: its vitest report, meta and recorded measurements. */
+/** One package's last test run: its results, meta and recorded measurements, bound to its sources. */
 export interface TestRun {
   readonly packageDir: string;
   readonly report: VitestReport;
   readonly commit: string | null;
   readonly taskHash: string | null;
   readonly measured: ReadonlyMap<string, string>;
+  readonly runId: string | null;
+  /** Whether the sources the run started on are the working tree's (see source-digest). */
+  readonly current: boolean;
 }
 
 /** Reads `<repo>/{packages,apps}/<pkg>/.test-results/` of every package that has one. */
@@ -24,14 +28,22 @@ export function readTestRuns(repoRoot: string): TestRun[] {
     if (!existsSync(base)) continue;
     for (const pkg of readdirSync(base)) {
       const dir = join(base, pkg, ".test-results");
-      const reportFile = join(dir, "vitest.json");
-      if (!existsSync(reportFile)) continue;
-      let report: VitestReport;
+      // The evidence file the run's reporter wrote: results, measurements and source digest
+      // together (tooling/test-helpers/src/evidence-reporter.ts). vitest.json alone is not
+      // evidence: nothing ties it to the sources it ran on.
+      const evidenceFile = join(dir, "evidence.json");
+      if (!existsSync(evidenceFile)) continue;
+      let evidence: VitestReport & {
+        runId?: string;
+        sourceDigest?: string;
+        measured?: { id: string; part?: string; measured: string }[];
+      };
       try {
-        report = JSON.parse(readFileSync(reportFile, "utf8")) as VitestReport;
+        evidence = JSON.parse(readFileSync(evidenceFile, "utf8"));
       } catch {
         continue;
       }
+      const report: VitestReport = { testResults: evidence.testResults ?? [] };
       let meta: { commit?: string | null; taskHash?: string | null } = {};
       try {
         meta = JSON.parse(readFileSync(join(dir, "meta.json"), "utf8"));
@@ -39,22 +51,16 @@ export function readTestRuns(repoRoot: string): TestRun[] {
         meta = {};
       }
       const measured = new Map<string, string>();
-      const evidenceDir = join(dir, "evidence");
-      if (existsSync(evidenceDir)) {
-        for (const f of readdirSync(evidenceDir)) {
-          try {
-            const e = JSON.parse(readFileSync(join(evidenceDir, f), "utf8")) as {
-              id: string;
-              part?: string;
-              measured: string;
-            };
-            const text = e.part ? `${e.part}: ${e.measured}` : e.measured;
-            const before = measured.get(e.id);
-            measured.set(e.id, before === undefined ? text : [before, text].sort().join("; "));
-          } catch {
-            // A broken evidence file is simply no evidence.
-          }
-        }
+      for (const e of evidence.measured ?? []) {
+        const text = e.part ? `${e.part}: ${e.measured}` : e.measured;
+        const before = measured.get(e.id);
+        measured.set(e.id, before === undefined ? text : [before, text].sort().join("; "));
+      }
+      let current = false;
+      try {
+        current = evidence.sourceDigest === sourceDigest(repoRoot, `${group}/${pkg}`);
+      } catch {
+        current = false; // not a git checkout: nothing can be shown current
       }
       runs.push({
         packageDir: `${group}/${pkg}`,
@@ -62,6 +68,8 @@ export function readTestRuns(repoRoot: string): TestRun[] {
         commit: meta.commit ?? null,
         taskHash: meta.taskHash ?? null,
         measured,
+        runId: evidence.runId ?? null,
+        current,
       });
     }
   }
@@ -94,6 +102,12 @@ export function evidenceFor(capability: Capability, runs: readonly TestRun[]): C
           matches.push(a.status);
       }
     }
+    if (!run.current)
+      return {
+        id: capability.id,
+        status: "stale",
+        metric: `evidence of run ${run.runId ?? "?"} was recorded on other sources than the working tree's; rerun pnpm test`,
+      };
     if (matches.length === 0)
       return { id: capability.id, status: "failed", metric: "verifying test not found in the last run" };
     const example = capability.example === undefined ? "passed" : exampleStatus(capability.example, runs);
@@ -118,6 +132,7 @@ export function evidenceFor(capability: Capability, runs: readonly TestRun[]): C
 function exampleStatus(example: string, runs: readonly TestRun[]): string {
   const run = runs.find((r) => r.packageDir === "apps/examples");
   if (run === undefined) return "no run of the examples";
+  if (!run.current) return "its run was on other sources than the working tree's (stale)";
   const file = example.split("/").at(-1) as string;
   const statuses = run.report.testResults.flatMap((t) =>
     t.assertionResults.filter((a) => a.title.startsWith(`${file} runs`)).map((a) => a.status),

@@ -22,6 +22,8 @@ function run(results: { titles: string[]; status: string }[], measured = new Map
     commit: "0123456789abcdef",
     taskHash: "feedface",
     measured,
+    runId: "run-1",
+    current: true,
     report: {
       testResults: [
         {
@@ -94,6 +96,69 @@ describe("support-matrix evidence from the last test run", () => {
     ]);
     expect(failed?.status).toBe("failed");
     expect(evidenceFor(capability, [])).toBeUndefined();
+  });
+});
+
+describe("evidence bound to the sources it was recorded on", () => {
+  it("a run on other sources makes the cell stale, never verified", () => {
+    const e = evidenceFor(capability, [
+      { ...run([{ titles: ["suite cnn", "works"], status: "passed" }]), current: false },
+    ]);
+    expect(e?.status).toBe("stale");
+    expect(e?.metric).toMatch(/run run-1 was recorded on other sources/);
+  });
+
+  it("reproduction: results recorded, a breaking change committed, an unrelated test run — the cell shows stale", async () => {
+    // A throwaway repository with one package whose test run recorded evidence.
+    const { mkdtempSync, mkdirSync, writeFileSync, rmSync } = await import("node:fs");
+    const { tmpdir } = await import("node:os");
+    const { join } = await import("node:path");
+    const { execFileSync } = await import("node:child_process");
+    const { sourceDigest } = await import("./source-digest.js");
+    const { readTestRuns } = await import("./evidence.js");
+    const repo = mkdtempSync(join(tmpdir(), "zeropoint-stale-"));
+    try {
+      const git = (...args: string[]) => execFileSync("git", args, { cwd: repo, stdio: "ignore" });
+      mkdirSync(join(repo, "packages/demo/src"), { recursive: true });
+      mkdirSync(join(repo, "packages/other/src"), { recursive: true });
+      writeFileSync(join(repo, "pnpm-workspace.yaml"), "packages: ['packages/*']\n");
+      writeFileSync(join(repo, ".gitignore"), ".test-results/\n");
+      writeFileSync(join(repo, "packages/demo/package.json"), '{"name":"demo"}');
+      writeFileSync(join(repo, "packages/other/package.json"), '{"name":"other"}');
+      writeFileSync(join(repo, "packages/demo/src/requantize.ts"), "export const x = 1;\n");
+      writeFileSync(join(repo, "packages/other/src/a.test.ts"), "// unrelated\n");
+      git("init", "-q");
+      git("add", ".");
+      git("-c", "user.email=t@t", "-c", "user.name=t", "commit", "-qm", "init");
+      const record = (pkg: string) => {
+        mkdirSync(join(repo, pkg, ".test-results"), { recursive: true });
+        const evidence = {
+          runId: `run-${pkg}`,
+          sourceDigest: sourceDigest(repo, pkg),
+          testResults: [
+            {
+              name: `${repo}/packages/demo/src/a.test.ts`,
+              assertionResults: [{ ancestorTitles: ["suite cnn"], title: "works", status: "passed" }],
+            },
+          ],
+          measured: [],
+        };
+        writeFileSync(join(repo, pkg, ".test-results/evidence.json"), JSON.stringify(evidence));
+      };
+      record("packages/demo");
+      expect(evidenceFor(capability, readTestRuns(repo))?.status).toBe("passed");
+      // A change that breaks the package is committed; an unrelated package's tests run again.
+      writeFileSync(join(repo, "packages/demo/src/requantize.ts"), "export const x = 2; // broken\n");
+      git("-c", "user.email=t@t", "-c", "user.name=t", "commit", "-qam", "break requantization");
+      record("packages/other");
+      const e = evidenceFor(capability, readTestRuns(repo));
+      expect(e?.status).toBe("stale");
+      // Rerunning the package's own tests on the new sources makes its evidence current again.
+      record("packages/demo");
+      expect(evidenceFor(capability, readTestRuns(repo))?.status).toBe("passed");
+    } finally {
+      rmSync(repo, { recursive: true, force: true });
+    }
   });
 });
 

@@ -39,7 +39,8 @@ export interface Capability {
 /** Result of a verifying test, recorded by the test run. */
 export interface CapabilityEvidence {
   readonly id: string;
-  readonly status: "passed" | "failed";
+  /** `stale`: recorded on other sources than the working tree's; never shown as verified. */
+  readonly status: "passed" | "failed" | "stale";
   readonly metric?: string;
   readonly commit?: string;
   readonly taskHash?: string;
@@ -120,8 +121,14 @@ export class SupportMatrix {
     ];
     for (const r of rows) {
       const format = r.emulated ? `${r.format} (emulated)` : r.format;
-      const status = r.verified ? "verified" : "unverified";
-      const measured = r.verified && r.evidence?.metric !== undefined ? r.evidence.metric : r.metric;
+      const status = r.verified ? "verified" : r.evidence?.status === "stale" ? "stale" : "unverified";
+      // A claimed metric is never printed as a measured one: unverified cells show the claim as such.
+      const measured =
+        r.verified && r.evidence?.metric !== undefined
+          ? r.evidence.metric
+          : r.evidence?.status === "stale"
+            ? `claimed ${r.metric}; ${r.evidence.metric}`
+            : `claimed ${r.metric}`;
       const made = [
         r.evidence?.commit !== undefined ? `commit ${r.evidence.commit.slice(0, 7)}` : undefined,
         r.evidence?.taskHash !== undefined ? `turbo task ${r.evidence.taskHash}` : undefined,
