@@ -124,22 +124,3 @@ function vocabularySizes(model: OnnxModel): Map<string, number> {
   }
   return out;
 }
-
-/**
- * Refuses a float16 model (float16 inputs or weights and no float32 weights) for approaches that
- * quantize activations: onnxruntime's QuantizeLinear/DynamicQuantizeLinear before opset 19 and its
- * integer kernels take float32 activations, so the result would be wrong or would not load.
- */
-export function assertFloat32Activations(model: OnnxModel, approach: "static" | "dynamic"): void {
-  const graph = model.graph;
-  if (!graph) return;
-  const halfInputs = runtimeInputs(model).filter((v) => v.type?.tensorType?.elemType === DataType.FLOAT16);
-  const halfWeights = graph.initializer.filter((t) => t.dataType === DataType.FLOAT16).length;
-  const floatWeights = graph.initializer.filter((t) => t.dataType === DataType.FLOAT).length;
-  if (halfInputs.length > 0 || (halfWeights > 0 && halfWeights >= floatWeights)) {
-    throw new ZeropointError(
-      "invalid-dtype",
-      `float16 model (${halfInputs.length > 0 ? `input ${halfInputs[0]?.name} is float16` : `${halfWeights} float16 weights`}): ${approach} quantization needs float32 activations; use --approach weight-only (int8 or int4 weights, float16 compute kept), or convert the model to float32 first`,
-    );
-  }
-}

@@ -2,7 +2,7 @@ import { type QuantScheme, resolveSettings, ZeropointError } from "@zeropoint/co
 import { attributes, GraphIndex, getAttribute, intAttribute, nodeLabel } from "../graph/graph-index.js";
 import { preprocessGraph, pruneUnusedInitializers } from "../graph/preprocess.js";
 import { subgraphsOf } from "../graph/subgraphs.js";
-import { assertFloat32Activations } from "../model/input-specs.js";
+import { isFloat16Model, widenFloat16Compute } from "../model/float16-compute.js";
 import { loadModel, structuredCloneModel } from "../model/model-io.js";
 import type { OnnxGraph, OnnxModel, OnnxNode, OnnxTensor } from "../model/onnx-schema.js";
 import { makeInt64Tensor, makeTensor, readFloat32, tensorDims } from "../model/tensor-data.js";
@@ -56,7 +56,8 @@ export async function quantizeDynamic(
 ): Promise<{ model: OnnxModel; report: QuantizeReport }> {
   const source =
     typeof input === "object" && !(input instanceof Uint8Array) ? structuredCloneModel(input) : loadModel(input).model;
-  assertFloat32Activations(source, "dynamic");
+  // A float16 model computes in float32 between Casts at its float16 inputs and outputs.
+  if (isFloat16Model(source)) widenFloat16Compute(source);
   const { recipe, decision } = await applyTargetCpu(recipeFromOptions("dynamic", options), options);
   const model = ensureOpset(source, 11);
   const graph = model.graph as OnnxGraph;

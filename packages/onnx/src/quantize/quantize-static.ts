@@ -4,7 +4,7 @@ import type { CalibrationProgress } from "../calibration/calibrate.js";
 import type { CalibrationSource } from "../calibration/calibration-source.js";
 import { preprocessGraph } from "../graph/preprocess.js";
 import { subgraphsOf } from "../graph/subgraphs.js";
-import { assertFloat32Activations } from "../model/input-specs.js";
+import { isFloat16Model, widenFloat16Compute } from "../model/float16-compute.js";
 import { loadModel, opsetVersion, structuredCloneModel } from "../model/model-io.js";
 import type { OnnxModel } from "../model/onnx-schema.js";
 import { applyTargetCpu, type TargetDecision } from "../target/saturation-policy.js";
@@ -69,7 +69,8 @@ export async function quantizeStatic(
 ): Promise<{ model: OnnxModel; report: QuantizeReport }> {
   const source =
     typeof input === "object" && !(input instanceof Uint8Array) ? structuredCloneModel(input) : loadModel(input).model;
-  assertFloat32Activations(source, "static");
+  // A float16 model computes in float32 between Casts at its float16 inputs and outputs.
+  if (isFloat16Model(source)) widenFloat16Compute(source);
   const format = options.format ?? "qdq";
   if (format !== "qdq" && format !== "qoperator")
     throw new ZeropointError("invalid-argument", `unknown format ${String(format)}`);

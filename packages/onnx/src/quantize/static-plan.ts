@@ -118,8 +118,12 @@ export async function decideRoles(
   // value (a BERT-style encoder lost 2.5 points of accuracy that way); the node that adds the mask
   // and the Softmax reading its output stay float. What comes out of the Softmax is quantized as usual.
   const maskDerived = new Map<string, string>();
+  // Integer and bool inputs (ids, masks, lengths); a float16 input is data, not a mask.
+  const INTEGER_TYPES = new Set([2, 3, 4, 5, 6, 7, 9, 12, 13]);
   const integerInputs = new Set(
-    graph.input.map((v) => v.name ?? "").filter((n) => !index.initializers.has(n) && types.get(n) !== "float32"),
+    graph.input
+      .filter((v) => !index.initializers.has(v.name ?? "") && INTEGER_TYPES.has(v.type?.tensorType?.elemType ?? 0))
+      .map((v) => v.name ?? ""),
   );
   for (const node of graph.node) {
     // An embedding lookup (Gather of a float table by ids) is data, not a mask.
