@@ -121,3 +121,17 @@ describe("randomSamples", () => {
     expect(() => [...randomSamples(bert, { count: 1 })]).toThrow(/symbolic dim "sequence" at axis 1/);
   });
 });
+
+describe("an input the model declares no shape for", () => {
+  const spec: ModelInputSpec = { name: "x", dtype: "float32", dims: [], batchAxis: 0, shapeUnknown: true };
+  it("takes samples of any rank, stacked on axis 0", async () => {
+    const sample = { x: { dtype: "float32" as const, data: Float32Array.of(1, 2, 3, 4, 5, 6), dims: [2, 3] } };
+    const [batch] = await collect(batchSamples([spec], [sample, sample], { batchSize: 4 }));
+    expect(batch?.x?.dims).toEqual([2, 2, 3]);
+  });
+  it("synthetic data asks for --input-shape", () => {
+    expect(() => [...randomSamples([spec], { count: 1 })]).toThrow(/declares no shape.*--input-shape x=/);
+    const [s] = [...randomSamples([spec], { count: 1, inputShapes: { x: [1, 5] } })];
+    expect(s?.x?.dims).toEqual([5]);
+  });
+});

@@ -17,6 +17,11 @@ export interface ModelInputSpec {
   readonly batchAxis: number | undefined;
   /** For integer id inputs feeding an embedding table: the table's row count (valid ids are below it). */
   readonly vocabSize?: number;
+  /**
+   * The model declares no shape for this input (valid ONNX): `dims` is empty, samples of any rank
+   * are accepted and stacked on a new axis 0, and synthetic data needs `--input-shape`.
+   */
+  readonly shapeUnknown?: boolean;
 }
 
 /** The batch size a model fixes (e.g. 1 for a batch-1 export), or undefined when the batch is symbolic. */
@@ -35,6 +40,15 @@ export function fixedBatchSize(specs: readonly ModelInputSpec[]): number | undef
  * for synthetic data). A symbolic dim nobody can tell is an error naming the input and axis.
  */
 export function sampleDims(spec: ModelInputSpec, pinned: readonly number[] | undefined, fallback?: number): number[] {
+  if (spec.shapeUnknown) {
+    if (pinned === undefined)
+      throw new ZeropointError(
+        "invalid-argument",
+        `input ${spec.name} declares no shape and no data tells it; give it with --input-shape ${spec.name}=<d0,d1,...>`,
+        { details: { input: spec.name } },
+      );
+    return pinned.slice(1);
+  }
   if (pinned !== undefined && pinned.length !== spec.dims.length) {
     throw new ZeropointError(
       "invalid-argument",

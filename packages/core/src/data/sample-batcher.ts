@@ -107,27 +107,30 @@ function checkSample(
         `sample ${index}, input ${spec.name}: ${t.data.length} values for dims [${t.dims.join(", ")}]`,
       );
     }
-    const rank = spec.dims.length - (spec.batchAxis === undefined ? 0 : 1);
-    if (t.dims.length !== rank) {
-      throw new ZeropointError(
-        "invalid-calibration-data",
-        `sample ${index}, input ${spec.name}: rank ${t.dims.length} ([${t.dims.join(", ")}]) but one sample of [${spec.dims.join(", ")}] has rank ${rank}`,
-        { details: { input: spec.name, sample: index } },
-      );
-    }
-    let axis = 0;
-    spec.dims.forEach((d, modelAxis) => {
-      if (modelAxis === spec.batchAxis) return;
-      const got = t.dims[axis];
-      if (typeof d === "number" && d > 0 && got !== d) {
+    // An input the model declares no shape for takes samples of any rank.
+    if (!spec.shapeUnknown) {
+      const rank = spec.dims.length - (spec.batchAxis === undefined ? 0 : 1);
+      if (t.dims.length !== rank) {
         throw new ZeropointError(
           "invalid-calibration-data",
-          `sample ${index}, input ${spec.name}: dim ${modelAxis} is ${got} but the model expects ${d} (sample [${t.dims.join(", ")}], model [${spec.dims.join(", ")}])`,
+          `sample ${index}, input ${spec.name}: rank ${t.dims.length} ([${t.dims.join(", ")}]) but one sample of [${spec.dims.join(", ")}] has rank ${rank}`,
           { details: { input: spec.name, sample: index } },
         );
       }
-      axis++;
-    });
+      let axis = 0;
+      spec.dims.forEach((d, modelAxis) => {
+        if (modelAxis === spec.batchAxis) return;
+        const got = t.dims[axis];
+        if (typeof d === "number" && d > 0 && got !== d) {
+          throw new ZeropointError(
+            "invalid-calibration-data",
+            `sample ${index}, input ${spec.name}: dim ${modelAxis} is ${got} but the model expects ${d} (sample [${t.dims.join(", ")}], model [${spec.dims.join(", ")}])`,
+            { details: { input: spec.name, sample: index } },
+          );
+        }
+        axis++;
+      });
+    }
     if (FLOAT_DTYPES.has(t.dtype) && t.dtype !== "float16") {
       const data = t.data as Float32Array;
       for (let i = 0; i < data.length; i++) {

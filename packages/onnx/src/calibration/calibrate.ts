@@ -261,7 +261,7 @@ export function makeFeeds(
         `${what} ${index}, input ${name}: ${value.data.length} values for dims [${dims.join(", ")}]`,
       );
     }
-    if (spec.dims.length !== dims.length) {
+    if (!spec.shapeUnknown && spec.dims.length !== dims.length) {
       throw new ZeropointError(
         "invalid-calibration-data",
         `${what} ${index}, input ${name}: rank ${dims.length} ([${dims.join(", ")}]) but the model expects rank ${spec.dims.length} ([${spec.dims.join(", ")}])`,

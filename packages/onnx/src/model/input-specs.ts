@@ -66,13 +66,21 @@ export function modelInputSpecs(model: OnnxModel): ModelInputSpec[] {
       );
     }
     const d = dims[k] as (number | string)[];
-    let batchAxis: number | undefined;
+    const shapeUnknown = v.type?.tensorType?.shape === undefined || v.type?.tensorType?.shape === null;
+    let batchAxis: number | undefined = shapeUnknown ? 0 : undefined;
     if (d.length > 0) {
       const symbolic = batchSymbol === undefined ? -1 : d.indexOf(batchSymbol);
       batchAxis = symbolic >= 0 ? symbolic : d.some((x) => typeof x === "string") ? firstSymbolic(d) : 0;
     }
     const vocabSize = vocab.get(name);
-    return { name, dtype, dims: d, batchAxis, ...(vocabSize !== undefined ? { vocabSize } : {}) };
+    return {
+      name,
+      dtype,
+      dims: d,
+      batchAxis,
+      ...(vocabSize !== undefined ? { vocabSize } : {}),
+      ...(shapeUnknown ? { shapeUnknown: true } : {}),
+    };
   });
 }
 
