@@ -17,7 +17,7 @@ export const SEGMENT_THRESHOLD = 4096;
 export const SEGMENT_NODES = 2048;
 
 /** ONNX element type codes of the runtime tensor types a segment input can carry. */
-const ELEM_TYPE: Readonly<Record<string, number>> = {
+export const ELEM_TYPE: Readonly<Record<string, number>> = {
   float32: 1,
   uint8: 2,
   int8: 3,
@@ -41,7 +41,7 @@ function reads(node: OnnxNode): string[] {
   return out;
 }
 
-function outerReads(graph: OnnxGraph): string[] {
+export function outerReads(graph: OnnxGraph): string[] {
   const local = new Set<string>([
     ...graph.input.map((v) => v.name ?? ""),
     ...graph.initializer.map((t) => t.name ?? ""),

@@ -8,6 +8,7 @@ import { isFloat16Model, widenFloat16Compute } from "../model/float16-compute.js
 import { loadModel, opsetVersion, structuredCloneModel } from "../model/model-io.js";
 import type { OnnxModel } from "../model/onnx-schema.js";
 import { applyTargetCpu, type TargetDecision } from "../target/saturation-policy.js";
+import { quantizeIfBranches } from "./branch-static.js";
 import { ensureOpset } from "./opset.js";
 import { type CommonQuantizeOptions, recipeFromOptions, selectionReason } from "./options.js";
 import { emitQdq } from "./qdq-emitter.js";
@@ -116,6 +117,10 @@ export async function quantizeStatic(
   });
   const graph = model.graph as NonNullable<OnnxModel["graph"]>;
   const opset = opsetVersion(model) ?? 13;
+  // If nodes on run-time conditions: their branches are calibrated and quantized on their own
+  // (see branch-static), from a float copy taken before the main graph is rewritten.
+  const hasIfs = graph.node.some((n) => n.opType === "If");
+  const floatCopy = hasIfs ? structuredCloneModel(model) : undefined;
   const { quantizedNodes } =
     format === "qdq" ? emitQdq(graph, plan, opset, options.target ?? "node") : emitQOperator(model, plan);
   // Weights the activation pass cannot reach: an embedding table (a Gather of a float constant by
@@ -130,8 +135,26 @@ export async function quantizeStatic(
       (n.node.domain ?? "") === "" &&
       selectionReason(n.node, options, recipe) === undefined,
   );
-  // If/Loop/Scan bodies on a run-time condition: their activations are not observed (onnxruntime
-  // cannot fetch a body's tensors), so their weights are stored int8 and their compute stays float.
+  const branchNodes: string[] = [];
+  if (floatCopy !== undefined && format === "qdq") {
+    const outcomes = await quantizeIfBranches(floatCopy, model, options.calibrationData, async (branch, data) => {
+      // Node lists, plans, caches and progress name or belong to the main graph.
+      const {
+        onProgress: _p,
+        includeNodes: _i,
+        excludeNodes: _e,
+        observerCache: _c,
+        plan: _plan,
+        ...numeric
+      } = options;
+      const q = await quantizeStatic(branch, { ...numeric, calibrationData: data });
+      return { model: q.model, quantizedNodes: q.report.quantizedNodes };
+    });
+    for (const o of outcomes) branchNodes.push(...o.quantizedNodes);
+  }
+  quantizedNodes.push(...branchNodes);
+  // Bodies still float (Loop/Scan, QOperator, or a branch no calibration batch took): their
+  // activations were not observed, so their weights are stored int8 and their compute stays float.
   const bodies = graph.node.some((n) => subgraphsOf(n).length > 0);
   let result = model;
   if (tables.length > 0 || bodies) {

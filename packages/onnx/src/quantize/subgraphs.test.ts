@@ -59,15 +59,34 @@ describe("an If on a constant condition", () => {
   });
 });
 
-describe("static and dynamic on an If with a run-time condition", () => {
-  it("store the branches' weights int8 (their activations cannot be observed) and keep the accuracy", async () => {
+describe("static on an If with a run-time condition", () => {
+  it("calibrates the branch that runs through the outer values it reads and quantizes its activations", async () => {
     const model = mlpInsideIf("run-time");
     const floatBytes = encodeModel(model);
     const floatAccuracy = await accuracy(floatBytes);
-    for (const run of [
-      () => quantizeStatic(model, { calibrationData: calibrationSourceFromBatches(mnistCalibration(64, 32)) }),
-      () => quantizeDynamic(model),
-    ]) {
+    const { model: q, report } = await quantizeStatic(model, {
+      calibrationData: calibrationSourceFromBatches(mnistCalibration(64, 32)),
+      perChannel: true,
+    });
+    const ifNode = q.graph?.node.find((n) => n.opType === "If");
+    const then = ifNode?.attribute.find((a) => a.name === "then_branch")?.g as OnnxGraph;
+    // The taken branch now holds QuantizeLinear/DequantizeLinear pairs on its activations.
+    expect(then.node.filter((n) => n.opType === "QuantizeLinear").length).toBeGreaterThan(2);
+    expect(report.quantizedNodes.some((n) => n.startsWith("route/then_branch/"))).toBe(true);
+    const bytes = encodeModel(q);
+    // Both branches of this fixture read the same outer weights: the taken branch holds its own
+    // int8 copy (QDQ), the branch no batch took stores another (weight-only), so about half.
+    expect(bytes.length / floatBytes.length).toBeLessThanOrEqual(0.55);
+    expect(await accuracy(bytes)).toBeGreaterThanOrEqual(floatAccuracy - 0.01);
+  });
+});
+
+describe("dynamic on an If with a run-time condition: the weights", () => {
+  it("store the branches' weights int8 where activations are not observed and keep the accuracy", async () => {
+    const model = mlpInsideIf("run-time");
+    const floatBytes = encodeModel(model);
+    const floatAccuracy = await accuracy(floatBytes);
+    for (const run of [() => quantizeDynamic(model)]) {
       const { model: q, report } = await run();
       expect(q.graph?.node.some((n) => n.opType === "If")).toBe(true);
       expect(report.quantizedNodes.length).toBe(6);
