@@ -3,7 +3,7 @@ import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { ZeropointError } from "@zeropoint/core";
 import type { CalibrationBatch, CalibrationSource } from "@zeropoint/onnx";
-import { decodeImage, type ImagePreprocess, imageToSample } from "./images.js";
+import { decodeImage, imagePreprocessFor, imageToSample } from "./images.js";
 import { parseNpy } from "./npy.js";
 
 /** Image options from the command line. */
@@ -225,36 +225,14 @@ function imageData(
   options: { samples: number; batchSize: number; images?: ImageOptions },
 ): LoadedData {
   const image = options.images ?? {};
-  const layout = image.layout ?? "nchw";
-  if (shape.length !== 3)
-    throw new ZeropointError(
-      "invalid-argument",
-      `images need a rank-4 input; ${input.name} takes [${shape.join(", ")}] per sample`,
-    );
-  const [channels, height, width] =
-    layout === "nchw"
-      ? (shape as [number, number, number])
-      : ([shape[2], shape[0], shape[1]] as [number, number, number]);
-  if (channels !== 1 && channels !== 3) {
-    throw new ZeropointError(
-      "invalid-argument",
-      `input ${input.name} has ${channels} channels in ${layout} layout; images give 1 or 3 (check --layout)`,
-    );
-  }
+  const preprocess = imagePreprocessFor(input.name, shape, image);
+  const { layout, channels, height, width } = preprocess;
   if (image.resize !== undefined && (image.resize[0] !== height || image.resize[1] !== width)) {
     throw new ZeropointError(
       "invalid-argument",
       `--resize ${image.resize.join("x")} does not match input ${input.name} (${height}x${width})`,
     );
   }
-  const preprocess: ImagePreprocess = {
-    layout,
-    channels,
-    width,
-    height,
-    mean: image.mean ?? [0],
-    std: image.std ?? [1],
-  };
   const n = Math.min(options.samples, files.length);
   const per = channels * height * width;
   return {

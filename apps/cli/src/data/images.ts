@@ -97,3 +97,33 @@ export function imageToSample(image: Rgba, p: ImagePreprocess): Float32Array {
   }
   return out;
 }
+
+/**
+ * The preprocessing that fits one sample of an image input: `dims` are the sample's dims (no
+ * batch axis) in `layout`; they must be rank 3 with 1 or 3 channels. Errors name the input.
+ */
+export function imagePreprocessFor(
+  input: string,
+  dims: readonly number[],
+  options: {
+    readonly layout?: "nchw" | "nhwc";
+    readonly mean?: readonly number[];
+    readonly std?: readonly number[];
+  },
+): ImagePreprocess {
+  const layout = options.layout ?? "nchw";
+  if (dims.length !== 3)
+    throw new ZeropointError(
+      "invalid-argument",
+      `images need a rank-4 input; ${input} takes [${dims.join(", ")}] per sample`,
+    );
+  const [channels, height, width] =
+    layout === "nchw" ? (dims as [number, number, number]) : ([dims[2], dims[0], dims[1]] as [number, number, number]);
+  if (channels !== 1 && channels !== 3) {
+    throw new ZeropointError(
+      "invalid-argument",
+      `input ${input} has ${channels} channels in ${layout} layout; images give 1 or 3 (check --layout)`,
+    );
+  }
+  return { layout, channels, width, height, mean: options.mean ?? [0], std: options.std ?? [1] };
+}

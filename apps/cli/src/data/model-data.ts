@@ -13,7 +13,7 @@ import {
 } from "@zeropoint/core";
 import type { CalibrationSource } from "@zeropoint/onnx";
 import { loadMnist, readSampleFile } from "./calibration-data.js";
-import { decodeImage, type ImagePreprocess, imageToSample } from "./images.js";
+import { decodeImage, imagePreprocessFor, imageToSample } from "./images.js";
 import { parseNpyTensor } from "./npy.js";
 import { parseNpz } from "./npz.js";
 
@@ -285,27 +285,8 @@ function imageSamples(
     options.inputShapes?.[input.name] ??
       (image.resize !== undefined ? resizedShape(input, image.resize, layout) : undefined),
   );
-  if (dims.length !== 3)
-    throw new ZeropointError(
-      "invalid-argument",
-      `images need a rank-4 input; ${input.name} takes [${dims.join(", ")}] per sample`,
-    );
-  const [channels, height, width] =
-    layout === "nchw" ? (dims as [number, number, number]) : ([dims[2], dims[0], dims[1]] as [number, number, number]);
-  if (channels !== 1 && channels !== 3) {
-    throw new ZeropointError(
-      "invalid-argument",
-      `input ${input.name} has ${channels} channels in ${layout} layout; images give 1 or 3 (check --layout)`,
-    );
-  }
-  const preprocess: ImagePreprocess = {
-    layout,
-    channels,
-    width,
-    height,
-    mean: image.mean ?? [0],
-    std: image.std ?? [1],
-  };
+  const preprocess = imagePreprocessFor(input.name, dims, image);
+  const { channels, height, width } = preprocess;
   const n = Math.min(options.samples, files.length);
   return wrap(
     `${n} images from ${dir} (${layout}, ${height}x${width}, ${channels === 1 ? "grayscale" : "RGB"})`,

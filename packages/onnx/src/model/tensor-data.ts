@@ -1,4 +1,4 @@
-import { ZeropointError } from "@zeropoint/core";
+import { halfToFloat, ZeropointError } from "@zeropoint/core";
 import { DATA_TYPE_BITS, DataType, type OnnxTensor, toNumber } from "./onnx-schema.js";
 
 /** Dims of a tensor as numbers. */
@@ -101,15 +101,6 @@ function checkCount<T extends { length: number }>(t: OnnxTensor, values: T, n: n
     throw new ZeropointError("invalid-model", `tensor ${t.name ?? "?"}: has ${values.length} values, dims need ${n}`);
   }
   return values;
-}
-
-function halfToFloat(h: number): number {
-  const sign = h & 0x8000 ? -1 : 1;
-  const exp = (h >> 10) & 0x1f;
-  const frac = h & 0x3ff;
-  if (exp === 0) return sign * 2 ** -14 * (frac / 1024);
-  if (exp === 31) return frac ? Number.NaN : sign * Number.POSITIVE_INFINITY;
-  return sign * 2 ** (exp - 15) * (1 + frac / 1024);
 }
 
 /** Typed arrays {@link makeTensor} accepts, with their ONNX data types. */

@@ -119,7 +119,7 @@ export async function quantizeStatic(
   const opset = opsetVersion(model) ?? 13;
   // If nodes on run-time conditions: their branches are calibrated and quantized on their own
   // (see branch-static), from a float copy taken before the main graph is rewritten.
-  const hasIfs = graph.node.some((n) => n.opType === "If");
+  const hasIfs = format === "qdq" && graph.node.some((n) => n.opType === "If");
   const floatCopy = hasIfs ? structuredCloneModel(model) : undefined;
   const { quantizedNodes } =
     format === "qdq" ? emitQdq(graph, plan, opset, options.target ?? "node") : emitQOperator(model, plan);
@@ -136,7 +136,7 @@ export async function quantizeStatic(
       selectionReason(n.node, options, recipe) === undefined,
   );
   const branchNodes: string[] = [];
-  if (floatCopy !== undefined && format === "qdq") {
+  if (floatCopy !== undefined) {
     const outcomes = await quantizeIfBranches(floatCopy, model, options.calibrationData, async (branch, data) => {
       // Node lists, plans, caches and progress name or belong to the main graph.
       const {

@@ -11,7 +11,7 @@ import {
 import { REPO_ROOT } from "@zeropoint/test-helpers";
 import type { CalibrationBatch, CalibrationSource } from "../calibration/calibration-source.js";
 import { modelInputSpecs } from "../model/input-specs.js";
-import { loadModel } from "../model/model-io.js";
+import { encodeModel, loadModel } from "../model/model-io.js";
 import type { OnnxModel } from "../model/onnx-schema.js";
 import { loadOnnxruntime } from "../runtime/onnxruntime.js";
 
@@ -85,7 +85,6 @@ export async function zooOutputs(
   dims: number[];
 }> {
   const ort = await loadOnnxruntime();
-  const { encodeModel } = await import("../model/model-io.js");
   const bytes = model instanceof Uint8Array ? model : encodeModel(model);
   const session = await ort.InferenceSession.create(bytes, { executionProviders: ["cpu"], intraOpNumThreads: 2 });
   const specs = modelInputSpecs(specsFrom);

@@ -1,7 +1,6 @@
 import type * as tf from "@tensorflow/tfjs-core";
-import { createObserver, roundHalfToEven, sqnr, ZeropointError } from "@zeropoint/core";
+import { createObserver, floatToHalf, halfToFloat, roundHalfToEven, sqnr, ZeropointError } from "@zeropoint/core";
 import { storedByteLength, weightBytes } from "../io/file-system-io.js";
-import { float16BitsToFloat32, float32ToFloat16Bits } from "../numerics/float16.js";
 
 /** Storage types stock tfjs dequantizes at load (tfjs-core `decodeWeight`). */
 export type WeightStorageType = "uint8" | "uint16" | "float16";
@@ -172,9 +171,9 @@ export function quantizeWeights(
       const back = new Float32Array(values.length);
       let overflow = false;
       for (let i = 0; i < values.length; i++) {
-        const h = float32ToFloat16Bits(values[i] as number);
+        const h = floatToHalf(values[i] as number);
         bits[i] = h;
-        back[i] = float16BitsToFloat32(h);
+        back[i] = halfToFloat(h);
         if (!Number.isFinite(back[i] as number)) overflow = true;
       }
       if (overflow) {
