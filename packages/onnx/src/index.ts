@@ -20,6 +20,12 @@ export {
 } from "./calibration/calibration-source.js";
 export { onnxCapabilities, registerOnnxCapabilities } from "./capabilities.js";
 export { checkQuantizedModel, type ModelCheck } from "./check/model-check.js";
+export {
+  convertToFloat16,
+  FLOAT16_OP_BLOCK_LIST,
+  type Float16ConvertOptions,
+  type Float16Report,
+} from "./convert/float16-convert.js";
 export { forEachGraph, subgraphsOf } from "./graph/subgraphs.js";
 export { irToOnnx } from "./ir/ir-to-onnx.js";
 export { onnxToIr } from "./ir/onnx-to-ir.js";
@@ -35,6 +41,15 @@ export {
 } from "./model/model-io.js";
 export type { OnnxGraph, OnnxModel, OnnxNode, OnnxTensor } from "./model/onnx-schema.js";
 export { readFloat32, readIntegers, tensorDims, valueInfoDims } from "./model/tensor-data.js";
+export {
+  type PresetOptions,
+  type PresetReport,
+  quantizePreset,
+  TRANSFORMERS_JS_PRESET_NAMES,
+  TRANSFORMERS_JS_PRESETS,
+  type TransformersJsPreset,
+  type TransformersJsPresetName,
+} from "./presets/transformers-js-presets.js";
 export { QUANTIZABLE_OP_TYPES } from "./quantize/op-registry.js";
 export { ensureOpset } from "./quantize/opset.js";
 export type { CommonQuantizeOptions } from "./quantize/options.js";
