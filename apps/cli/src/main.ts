@@ -12,6 +12,7 @@ import { runCompare } from "./commands/compare.js";
 import { runDoctor } from "./commands/doctor.js";
 import { runInspect } from "./commands/inspect.js";
 import { runMatrix } from "./commands/matrix.js";
+import { runPresets } from "./commands/preset.js";
 import { type QuantizeFlags, runQuantize } from "./commands/quantize.js";
 import { runQuantizeTfjs } from "./commands/tfjs.js";
 import { parseDuration, runTune } from "./commands/tune.js";
@@ -22,6 +23,10 @@ const HELP = `zeropoint: quantize neural networks from Node
 usage:
   zeropoint quantize <model.onnx> -o <out.onnx> [options]
   zeropoint quantize <dir>/model.json -o <outdir> [options]     (TensorFlow.js, needs @zeropoint/tfjs)
+  zeropoint quantize <model dir or .onnx> --preset q8|int8|uint8|fp16|q4|q4f16|all [-o <dir>]
+                                          transformers.js files (onnx/model_quantized.onnx, model_fp16.onnx, ...)
+                                          beside the float ones; takes --calib-data (q4: GPTQ instead of HQQ),
+                                          --block-size, --int4-method, --check-samples, --min-sqnr
   zeropoint inspect <model.onnx | model.json> [--json]
   zeropoint matrix [--format md|json|html] [--results <repo>]
   zeropoint compare <model.onnx> [--calib-data mnist:train] [--eval-data mnist] [--eval-samples 2000] [--input-shape name=d0,d1,...] [--recipe static-default|recipe.json] [--out report.html] [--json]
@@ -182,6 +187,50 @@ function commandHelp(command: string): string {
   }
   const exits = lines.find((l) => l.startsWith("exit codes")) ?? "";
   return [`usage:`, ...usage, "", ...section, "", examples, "", exits].join("\n");
+}
+
+/** `quantize --preset`: transformers.js files (flags other than the ones below do not apply). */
+async function quantizePresets(
+  values: Record<string, string | boolean | string[] | undefined>,
+  input: string,
+  out: (line: string) => void,
+): Promise<number> {
+  const presetFlags = new Set([
+    "preset",
+    "output",
+    "calib-data",
+    "samples",
+    "batch-size",
+    "block-size",
+    "int4-method",
+    "check-samples",
+    "min-sqnr",
+    "json",
+  ]);
+  const extra = Object.keys(values).filter((k) => values[k] !== undefined && !presetFlags.has(k));
+  if (extra.length > 0) throw new UsageError(`--preset does not take ${extra.map((k) => `--${k}`).join(", ")}`);
+  const str = (k: string) => values[k] as string | undefined;
+  const report = await runPresets(
+    {
+      input,
+      output: str("output"),
+      presets: (values.preset as string[]).flatMap((p) => p.split(",")),
+      calibData: str("calib-data"),
+      samples: positiveInt("samples", str("samples"), 128),
+      batchSize: positiveInt("batch-size", str("batch-size"), 16),
+      blockSize: positiveInt("block-size", str("block-size"), 32),
+      int4Method:
+        str("int4-method") === undefined
+          ? undefined
+          : oneOf("int4-method", str("int4-method"), ["rtn", "mse", "hqq", "awq", "gptq"] as const, "hqq"),
+      checkSamples: positiveInt("check-samples", str("check-samples"), 64),
+      minSqnr: finiteNumber("min-sqnr", str("min-sqnr"), 20),
+      json: values.json === true,
+    },
+    out,
+  );
+  if (values.json === true) out(JSON.stringify(report, null, 2));
+  return report.degraded !== null ? 3 : 0;
 }
 
 function checkedMaxLoss(text: string): string {
@@ -470,10 +519,12 @@ export async function main(
           layout: { type: "string" },
           mean: { type: "string" },
           std: { type: "string" },
+          preset: { type: "string", multiple: true },
           json: { type: "boolean" },
         },
       });
       if (positionals.length !== 1) throw new UsageError("quantize takes one input model");
+      if (values.preset !== undefined) return await quantizePresets(values, positionals[0] as string, out);
       if (values.output === undefined) throw new UsageError("quantize needs -o <output>");
       rejectInapplicable(
         values,

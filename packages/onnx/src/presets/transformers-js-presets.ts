@@ -1,0 +1,136 @@
+import { ZeropointError } from "@zeropoint/core";
+import type { CalibrationSource } from "../calibration/calibration-source.js";
+import { convertToFloat16, type Float16Report } from "../convert/float16-convert.js";
+import { forEachGraph } from "../graph/subgraphs.js";
+import { loadModel, structuredCloneModel } from "../model/model-io.js";
+import type { OnnxModel } from "../model/onnx-schema.js";
+import { quantizeDynamic } from "../quantize/quantize-dynamic.js";
+import type { QuantizeReport } from "../quantize/quantize-static.js";
+import { quantizeWeightOnly, type WeightOnlyOptions } from "../quantize/quantize-weight-only.js";
+
+/** A transformers.js `dtype`, with the file suffix it loads and what zeropoint writes for it. */
+export interface TransformersJsPreset {
+  /** `onnx/<name><suffix>.onnx` is what transformers.js opens for this dtype. */
+  readonly suffix: string;
+  /** What the file holds, for the README and `--help`. */
+  readonly summary: string;
+}
+
+/**
+ * The transformers.js dtypes zeropoint writes (one table: the CLI, the README and the tests read
+ * it). File names follow transformers.js: `q8` loads `<name>_quantized.onnx`, the others
+ * `<name>_<dtype>.onnx`.
+ */
+export const TRANSFORMERS_JS_PRESETS = {
+  q8: {
+    suffix: "_quantized",
+    summary:
+      "dynamic int8 (MatMulInteger/ConvInteger, activations quantized at run time); weights uint8 when the model has Conv, because onnxruntime-web has no signed ConvInteger, int8 otherwise",
+  },
+  int8: { suffix: "_int8", summary: "dynamic quantization with int8 weights" },
+  uint8: {
+    suffix: "_uint8",
+    summary: "dynamic quantization with uint8 weights (runs everywhere onnxruntime-web does)",
+  },
+  fp16: {
+    suffix: "_fp16",
+    summary:
+      "float16 weights and compute, float32 inputs/outputs with Casts at the edges; ops of the block list (TopK, Resize, CumSum, ...) and constants beyond ±65504 stay float32",
+  },
+  q4: {
+    suffix: "_q4",
+    summary:
+      "int4 MatMulNBits (block 32, asymmetric) for MatMul/Gemm: GPTQ with --calib-data, HQQ without; embeddings, recurrent weights and the output projection int8 behind DequantizeLinear",
+  },
+  q4f16: { suffix: "_q4f16", summary: "q4, then the rest converted as fp16" },
+} as const satisfies Record<string, TransformersJsPreset>;
+
+/** A preset name. */
+export type TransformersJsPresetName = keyof typeof TRANSFORMERS_JS_PRESETS;
+
+/** Every preset, in the order `--preset all` writes them. */
+export const TRANSFORMERS_JS_PRESET_NAMES = Object.keys(TRANSFORMERS_JS_PRESETS) as TransformersJsPresetName[];
+
+/** Options of {@link quantizePreset}. */
+export interface PresetOptions {
+  /** q4/q4f16: activations for GPTQ/AWQ; without it q4 uses data-free HQQ. */
+  readonly calibrationData?: CalibrationSource;
+  /** q4/q4f16: block length along K (default 32, as transformers.js). */
+  readonly blockSize?: number;
+  /** q4/q4f16: overrides the int4 method chosen from the data. */
+  readonly int4Method?: WeightOnlyOptions["int4Method"];
+  /** fp16/q4f16: more op types kept float32. */
+  readonly float16OpBlockList?: readonly string[];
+}
+
+/** What {@link quantizePreset} did. */
+export interface PresetReport {
+  readonly preset: TransformersJsPresetName;
+  /** The quantization step's report (absent for fp16, which quantizes nothing). */
+  readonly quantize?: QuantizeReport;
+  /** The float16 step's report (fp16, q4f16). */
+  readonly float16?: Float16Report;
+  /** Choices made from the model, in words (weight type, int4 method). */
+  readonly choices: readonly string[];
+}
+
+/** Op types that make `q8` pick uint8 weights (transformers.js' rule: no signed ConvInteger on the web). */
+const UINT8_WEIGHT_OPS = new Set(["Conv", "GroupQueryAttention", "MultiHeadAttention"]);
+
+/** Produces one transformers.js file from a float32 model. The input is not modified. */
+export async function quantizePreset(
+  input: OnnxModel | string | Uint8Array,
+  preset: TransformersJsPresetName,
+  options: PresetOptions = {},
+): Promise<{ model: OnnxModel; report: PresetReport }> {
+  if (!(preset in TRANSFORMERS_JS_PRESETS))
+    throw new ZeropointError(
+      "invalid-argument",
+      `unknown preset ${preset}; one of ${TRANSFORMERS_JS_PRESET_NAMES.join(", ")}`,
+    );
+  const model =
+    typeof input === "object" && !(input instanceof Uint8Array) ? structuredCloneModel(input) : loadModel(input).model;
+  const choices: string[] = [];
+  if (preset === "q8" || preset === "int8" || preset === "uint8") {
+    let weightType: "int8" | "uint8" = preset === "uint8" ? "uint8" : "int8";
+    if (preset === "q8") {
+      const ops = new Set<string>();
+      if (model.graph)
+        forEachGraph(model.graph, (g) => {
+          for (const n of g.node) ops.add(n.opType ?? "");
+        });
+      const found = [...ops].filter((op) => UINT8_WEIGHT_OPS.has(op));
+      if (found.length > 0) {
+        weightType = "uint8";
+        choices.push(`uint8 weights (the model has ${found.join(", ")}; onnxruntime-web has no signed ConvInteger)`);
+      } else choices.push("int8 weights (no Conv)");
+    }
+    const { model: out, report } = await quantizeDynamic(model, { weightType, reduceRange: false });
+    return { model: out, report: { preset, quantize: report, choices } };
+  }
+  if (preset === "fp16") {
+    const { model: out, report } = convertToFloat16(model, float16Options(options));
+    return { model: out, report: { preset, float16: report, choices } };
+  }
+  const method = options.int4Method ?? (options.calibrationData !== undefined ? "gptq" : "hqq");
+  choices.push(
+    options.int4Method !== undefined
+      ? `int4 method ${method}`
+      : method === "gptq"
+        ? "int4 GPTQ (calibration data given)"
+        : "int4 HQQ (no calibration data; --calib-data selects GPTQ)",
+  );
+  const { model: q4, report } = await quantizeWeightOnly(model, {
+    weightType: "int4",
+    blockSize: options.blockSize ?? 32,
+    int4Method: method,
+    ...(options.calibrationData !== undefined ? { calibrationData: options.calibrationData } : {}),
+  });
+  if (preset === "q4") return { model: q4, report: { preset, quantize: report, choices } };
+  const { model: out, report: half } = convertToFloat16(q4, float16Options(options));
+  return { model: out, report: { preset, quantize: report, float16: half, choices } };
+}
+
+function float16Options(options: PresetOptions) {
+  return options.float16OpBlockList !== undefined ? { opBlockList: options.float16OpBlockList } : {};
+}
