@@ -29,6 +29,9 @@ import time
 
 import numpy as np
 import torch
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import hf_files  # noqa: E402
 import torch.nn as nn
 import torch.nn.functional as F
 import torchvision
@@ -523,6 +526,7 @@ def make_bert(corpus):
             "variants": ["model.onnx", "model.batch1.onnx"],
         },
     )
+    hf_files.bert_files(os.path.join(OUT, name))
 
 
 def make_gpt(corpus):
