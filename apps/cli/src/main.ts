@@ -23,7 +23,7 @@ const HELP = `zeropoint: quantize neural networks from Node
 usage:
   zeropoint quantize <model.onnx> -o <out.onnx> [options]
   zeropoint quantize <dir>/model.json -o <outdir> [options]     (TensorFlow.js, needs @zeropoint/tfjs)
-  zeropoint quantize <model dir or .onnx> --preset q8|int8|uint8|fp16|q4|q4f16|all [-o <dir>]
+  zeropoint quantize <model dir or .onnx> --preset q8|int8|uint8|fp16|q4|q4f16|bnb4|all [-o <dir>]
                                           transformers.js files (onnx/model_quantized.onnx, model_fp16.onnx, ...)
                                           beside the float ones; takes --calib-data (q4: GPTQ instead of HQQ),
                                           --block-size, --int4-method, --check-samples, --min-sqnr
@@ -218,7 +218,7 @@ async function quantizePresets(
       calibData: str("calib-data"),
       samples: positiveInt("samples", str("samples"), 128),
       batchSize: positiveInt("batch-size", str("batch-size"), 16),
-      blockSize: positiveInt("block-size", str("block-size"), 32),
+      blockSize: str("block-size") === undefined ? undefined : positiveInt("block-size", str("block-size"), 32),
       int4Method:
         str("int4-method") === undefined
           ? undefined

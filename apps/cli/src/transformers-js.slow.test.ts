@@ -22,9 +22,18 @@ const FILES: Record<string, string> = {
   fp16: "model_fp16.onnx",
   q4: "model_q4.onnx",
   q4f16: "model_q4f16.onnx",
+  bnb4: "model_bnb4.onnx",
 };
 /** Agreement with float demanded per dtype (the bars). */
-const AGREEMENT: Record<string, number> = { q8: 0.99, int8: 0.99, uint8: 0.99, fp16: 0.99, q4: 0.97, q4f16: 0.97 };
+const AGREEMENT: Record<string, number> = {
+  q8: 0.99,
+  int8: 0.99,
+  uint8: 0.99,
+  fp16: 0.99,
+  q4: 0.97,
+  q4f16: 0.97,
+  bnb4: 0.97,
+};
 
 type Transformers = typeof import("@huggingface/transformers");
 let hf: Transformers;
@@ -101,6 +110,8 @@ describe("transformers.js presets on the zoo BERT-style encoder", () => {
     // This encoder's weights are 2/3 embedding table (4000 x 128), stored int8 at q4: 0.23x.
     expect(ratios.q4).toBeLessThanOrEqual(0.25);
     expect(ratios.q4f16).toBeLessThanOrEqual(0.25);
+    // bnb4 leaves the embedding table float32, as onnxruntime's MatMulBnb4Quantizer does.
+    expect(ratios.bnb4).toBeLessThan(1);
   });
 
   it("the tokenizer written by the zoo generator encodes as the generator did", async () => {

@@ -18,7 +18,8 @@ export interface PresetFlags {
   readonly calibData: string | undefined;
   readonly samples: number;
   readonly batchSize: number;
-  readonly blockSize: number;
+  /** q4/q4f16 block (default 32) or bnb4 absmax block (default 64). */
+  readonly blockSize: number | undefined;
   readonly int4Method: "rtn" | "mse" | "hqq" | "awq" | "gptq" | undefined;
   readonly checkSamples: number;
   readonly minSqnr: number;
@@ -39,7 +40,7 @@ export function presetInputs(input: string, suffixes: readonly string[]): string
 }
 
 /**
- * Runs `zeropoint quantize <dir or model.onnx> --preset q8|int8|uint8|fp16|q4|q4f16|all`: writes
+ * Runs `zeropoint quantize <dir or model.onnx> --preset q8|int8|uint8|fp16|q4|q4f16|bnb4|all`: writes
  * `<name><suffix>.onnx` per float model and preset (transformers.js' file names), checks each
  * against its float model on the same inputs, and reports size and SQNR. Returns the JSON report.
  */
@@ -78,7 +79,7 @@ export async function runPresets(flags: PresetFlags, out: (line: string) => void
       assertOutputsSafe([file, ...onnx.externalDataFiles(file)], [{ flag: "--preset output", path: target }]);
       if (!flags.json) out(`${basename(file)} -> ${basename(target)} (${preset})`);
       const result = await onnx.quantizePreset(model, preset as never, {
-        blockSize: flags.blockSize,
+        ...(flags.blockSize !== undefined ? { blockSize: flags.blockSize } : {}),
         ...(flags.int4Method !== undefined ? { int4Method: flags.int4Method } : {}),
         ...(data !== undefined ? { calibrationData: data.source } : {}),
       });

@@ -4,6 +4,7 @@ import { convertToFloat16, type Float16Report } from "../convert/float16-convert
 import { forEachGraph } from "../graph/subgraphs.js";
 import { loadModel, structuredCloneModel } from "../model/model-io.js";
 import type { OnnxModel } from "../model/onnx-schema.js";
+import { quantizeBnb4 } from "../quantize/quantize-bnb4.js";
 import { quantizeDynamic } from "../quantize/quantize-dynamic.js";
 import type { QuantizeReport } from "../quantize/quantize-static.js";
 import { quantizeWeightOnly, type WeightOnlyOptions } from "../quantize/quantize-weight-only.js";
@@ -43,6 +44,11 @@ export const TRANSFORMERS_JS_PRESETS = {
       "int4 MatMulNBits (block 32, asymmetric) for MatMul/Gemm: GPTQ with --calib-data, HQQ without; embeddings, recurrent weights and the output projection int8 behind DequantizeLinear",
   },
   q4f16: { suffix: "_q4f16", summary: "q4, then the rest converted as fp16" },
+  bnb4: {
+    suffix: "_bnb4",
+    summary:
+      "NF4 (bitsandbytes' 4-bit NormalFloat) com.microsoft MatMulBnb4 for MatMul, absmax blocks of 64; the rest float32, as onnxruntime's MatMulBnb4Quantizer",
+  },
 } as const satisfies Record<string, TransformersJsPreset>;
 
 /** A preset name. */
@@ -55,7 +61,7 @@ export const TRANSFORMERS_JS_PRESET_NAMES = Object.keys(TRANSFORMERS_JS_PRESETS)
 export interface PresetOptions {
   /** q4/q4f16: activations for GPTQ/AWQ; without it q4 uses data-free HQQ. */
   readonly calibrationData?: CalibrationSource;
-  /** q4/q4f16: block length along K (default 32, as transformers.js). */
+  /** q4/q4f16: block length along K (default 32, as transformers.js); bnb4: absmax block (default 64). */
   readonly blockSize?: number;
   /** q4/q4f16: overrides the int4 method chosen from the data. */
   readonly int4Method?: WeightOnlyOptions["int4Method"];
@@ -106,6 +112,10 @@ export async function quantizePreset(
       } else choices.push("int8 weights (no Conv)");
     }
     const { model: out, report } = await quantizeDynamic(model, { weightType, reduceRange: false });
+    return { model: out, report: { preset, quantize: report, choices } };
+  }
+  if (preset === "bnb4") {
+    const { model: out, report } = quantizeBnb4(model, { blockSize: options.blockSize ?? 64 });
     return { model: out, report: { preset, quantize: report, choices } };
   }
   if (preset === "fp16") {
