@@ -60,6 +60,12 @@ export interface WeightOnlyOptions extends Omit<CommonQuantizeOptions, "weightTy
    * or `int4` like the rest.
    */
   readonly int4OutputProjection?: "int8" | "int4";
+  /**
+   * int4: embedding tables (Gather on a constant 2-D table, axis 0) as com.microsoft
+   * `GatherBlockQuantized` with 4-bit blocks of `blockSize` along the row (`block-quantized`,
+   * default), or int8 behind DequantizeLinear (`int8`).
+   */
+  readonly int4Embeddings?: "block-quantized" | "int8";
   /** Quantize every node inside If/Loop/Scan bodies, whatever `includeNodes` says for the main graph. */
   readonly allBodies?: boolean;
 }
@@ -204,6 +210,30 @@ export async function quantizeWeightOnly(
       const op = node.opType ?? "";
       // int4 has no form for embedding tables and recurrent weights here; they are stored int8
       // (what transformers.js q4 files do with embeddings) rather than left float.
+      if (
+        bits === 4 &&
+        !blockedDq &&
+        op === "Gather" &&
+        options.int4Embeddings !== "int8" &&
+        (node.domain ?? "") === ""
+      ) {
+        const table = initializer(node.input[0] ?? "");
+        const dims = table === undefined ? [] : tensorDims(table);
+        const why = selectionReason(node, selection(), recipe);
+        if (
+          why === undefined &&
+          isFloatWeight(table) &&
+          dims.length === 2 &&
+          (dims[1] as number) % 2 === 0 &&
+          intAttribute(node, "axis", 0) === 0 &&
+          index.initializers.has(node.input[0] ?? "")
+        ) {
+          quantizedNodes.push(node.name ?? "");
+          out.push(gatherBlockQuantized(node, table));
+          usesMicrosoft = true;
+          continue;
+        }
+      }
       const int8Here = bits === 8 ? ops.has(op) : INT4_INT8_FALLBACK.has(op);
       if (int8Here && (node.domain ?? "") === "") {
         const why = selectionReason(node, selection(), recipe);
@@ -446,6 +476,49 @@ export async function quantizeWeightOnly(
       });
     dequantized.set(weightName, dq);
     return dq;
+  }
+
+  /**
+   * An embedding table as GatherBlockQuantized: rows of H values in blocks of `blockSize`, 4-bit
+   * asymmetric levels (round to nearest; its zero points are uint8 by the op's schema, which rules
+   * out HQQ's float ones), two per byte low nibble first, zero points packed the same way; the
+   * output has the scales' type, so a float16 table keeps float16 output.
+   */
+  function gatherBlockQuantized(node: OnnxNode, table: OnnxTensor): OnnxNode {
+    const [rows, width] = tensorDims(table) as [number, number];
+    const blocks = Math.ceil(width / blockSize);
+    const q = rtnGroupQuantize(readFloat32(table), width, rows, { bits: 4, blockSize, symmetric: false });
+    const data = new Uint8Array((rows * width) / 2);
+    for (let i = 0; i < rows * width; i++)
+      data[i >> 1] =
+        (data[i >> 1] as number) | ((i & 1) === 0 ? (q.levels[i] as number) : (q.levels[i] as number) << 4);
+    const zpWidth = Math.ceil(blocks / 2);
+    const zeroPoints = new Uint8Array(rows * zpWidth);
+    for (let r = 0; r < rows; r++)
+      for (let b = 0; b < blocks; b++) {
+        const zp = q.zeroPoints[r * blocks + b] as number;
+        const byte = r * zpWidth + (b >> 1);
+        zeroPoints[byte] = (zeroPoints[byte] as number) | ((b & 1) === 0 ? zp : zp << 4);
+      }
+    const name = table.name ?? "table";
+    const names = {
+      data: index.uniqueName(`${name}_Q4`),
+      scales: index.uniqueName(`${name}_scales`),
+      zeroPoints: index.uniqueName(`${name}_zero_points`),
+    };
+    graph.initializer.push(
+      makeTensor(names.data, [rows, width / 2], data),
+      scaleTensor(names.scales, [rows, blocks], q.scales, table.dataType === DataType.FLOAT16),
+      makeTensor(names.zeroPoints, [rows, zpWidth], zeroPoints),
+    );
+    return {
+      name: index.uniqueName(`${node.name ?? "Gather"}_GatherBlockQuantized`),
+      opType: "GatherBlockQuantized",
+      domain: MS,
+      input: [names.data, node.input[1] as string, names.scales, names.zeroPoints],
+      output: [...node.output],
+      attribute: attributes({ gather_axis: 0, quantize_axis: 1, block_size: blockSize, bits: 4 }),
+    };
   }
 
   /** int4 symmetric blocks along the weight's input-channel/K axis, behind DequantizeLinear-21. */
