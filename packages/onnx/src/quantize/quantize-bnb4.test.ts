@@ -33,7 +33,7 @@ function matmul(): { model: OnnxModel; w: Float32Array } {
 
 describe("bnb4 (MatMulBnb4, NF4)", () => {
   it("nearestNf4 picks the nearest level, exact levels map to themselves", () => {
-    NF4_LEVELS.forEach((v, c) => expect(nearestNf4(v)).toBe(c));
+    expect(NF4_LEVELS.map((v) => nearestNf4(v))).toEqual(NF4_LEVELS.map((_, c) => c));
     expect(nearestNf4(0.01)).toBe(7);
     expect(nearestNf4(-0.99)).toBe(0);
   });
