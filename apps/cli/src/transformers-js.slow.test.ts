@@ -54,10 +54,10 @@ async function predictions(dtype: string): Promise<number[]> {
   try {
     for (let start = 0; start < n; start += batch) {
       const rows = Math.min(batch, n - start);
-      const slice = (v: NamedTensorData) => BigInt64Array.from(v.subarray(start * t, (start + rows) * t));
+      const slice = (v: BigInt64Array) => BigInt64Array.from(v.subarray(start * t, (start + rows) * t));
       const feeds = {
-        input_ids: new hf.Tensor("int64", slice(ids.data as NamedTensorData), [rows, t]),
-        attention_mask: new hf.Tensor("int64", slice(mask.data as NamedTensorData), [rows, t]),
+        input_ids: new hf.Tensor("int64", slice(ids.data as BigInt64Array), [rows, t]),
+        attention_mask: new hf.Tensor("int64", slice(mask.data as BigInt64Array), [rows, t]),
       };
       const logits = (await model(feeds)).logits.data as Float32Array;
       for (let r = 0; r < rows; r++) out.push((logits[r * 2 + 1] as number) > (logits[r * 2] as number) ? 1 : 0);
@@ -67,7 +67,6 @@ async function predictions(dtype: string): Promise<number[]> {
   }
   return out;
 }
-type NamedTensorData = BigInt64Array;
 
 describe("transformers.js presets on the zoo BERT-style encoder", () => {
   let report: { files: { preset: string; sizes: { ratio: number } }[] };

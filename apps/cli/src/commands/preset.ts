@@ -1,8 +1,8 @@
 import { existsSync, mkdirSync, readdirSync, statSync } from "node:fs";
 import { basename, dirname, join, resolve } from "node:path";
-import { batchRows, ZeropointError } from "@zeropoint/core";
+import { ZeropointError } from "@zeropoint/core";
 import { loadOnnxAdapter } from "../adapters.js";
-import { loadModelData } from "../data/model-data.js";
+import { loadModelData, takeBatches } from "../data/model-data.js";
 import { UsageError } from "../errors.js";
 import { assertOutputsSafe } from "../output-guard.js";
 import { bytes, db, table } from "../report.js";
@@ -66,13 +66,11 @@ export async function runPresets(flags: PresetFlags, out: (line: string) => void
         ? undefined
         : loadModelData(flags.calibData, inputs, { ...dataOptions, samples: flags.samples });
     const checkData = data ?? loadModelData("random", inputs, { ...dataOptions, samples: flags.checkSamples });
-    const checkBatches = [];
-    let seen = 0;
-    for await (const batch of checkData.source() as AsyncIterable<import("@zeropoint/onnx").CalibrationBatch>) {
-      checkBatches.push(batch);
-      seen += batchRows(batch, inputs);
-      if (seen >= flags.checkSamples) break;
-    }
+    const checkBatches = await takeBatches(
+      checkData.source as () => AsyncIterable<import("@zeropoint/onnx").CalibrationBatch>,
+      inputs,
+      flags.checkSamples,
+    );
     for (const preset of names) {
       const entry = table_[preset] as { suffix: string };
       const target = join(outDir, `${basename(file, ".onnx")}${entry.suffix}.onnx`);

@@ -1,10 +1,10 @@
 import { existsSync, statSync } from "node:fs";
 import { dirname, resolve } from "node:path";
-import { batchRows, type CalibrationMethod, type TargetCpu, type TensorRecord, ZeropointError } from "@zeropoint/core";
+import { type CalibrationMethod, type TargetCpu, type TensorRecord, ZeropointError } from "@zeropoint/core";
 import { loadOnnxAdapter } from "../adapters.js";
 import type { ImageOptions } from "../data/calibration-data.js";
 import { parseInputValues } from "../data/input-values.js";
-import { loadModelData, type ModelData } from "../data/model-data.js";
+import { loadModelData, type ModelData, takeBatches } from "../data/model-data.js";
 import { UsageError } from "../errors.js";
 import { assertOutputsSafe } from "../output-guard.js";
 import { ProgressBar } from "../progress.js";
@@ -183,13 +183,11 @@ export async function runQuantize(flags: QuantizeFlags, out: (line: string) => v
   // Check the written model the way a user would run it: same inputs, float vs quantized.
   // Weight-only and dynamic need no data: their check runs on typed synthetic samples.
   const checkData = data ?? loadModelData("random", inputs, { ...dataOptions, samples: flags.checkSamples });
-  const checkBatches = [];
-  let rows = 0;
-  for await (const batch of checkData.source() as AsyncIterable<import("@zeropoint/onnx").CalibrationBatch>) {
-    checkBatches.push(batch);
-    rows += batchRows(batch, inputs);
-    if (rows >= flags.checkSamples) break;
-  }
+  const checkBatches = await takeBatches(
+    checkData.source as () => AsyncIterable<import("@zeropoint/onnx").CalibrationBatch>,
+    inputs,
+    flags.checkSamples,
+  );
   const check = await onnx.checkQuantizedModel(model, result.model, checkBatches, result.report.activations ?? {});
   const written = onnx.saveModel(result.model, flags.output);
   const latency = flags.checkLatency ? await checkLatency(onnx, model, result.model, checkBatches) : undefined;

@@ -1,6 +1,7 @@
 import { readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import {
+  batchRows,
   batchSamples,
   castTensor,
   elementCount,
@@ -328,4 +329,23 @@ function resizedShape(
   }
   d[input.batchAxis ?? 0] = 1;
   return d;
+}
+
+/**
+ * The first batches of a data source holding at least `samples` rows (the last batch whole), kept
+ * in memory for a float-vs-quantized check that runs both models on the same inputs.
+ */
+export async function takeBatches<B>(
+  source: () => AsyncIterable<B>,
+  specs: readonly ModelInputSpec[],
+  samples: number,
+): Promise<B[]> {
+  const batches: B[] = [];
+  let rows = 0;
+  for await (const batch of source()) {
+    batches.push(batch);
+    rows += batchRows(batch as never, specs);
+    if (rows >= samples) break;
+  }
+  return batches;
 }

@@ -2,7 +2,7 @@ import { floatToHalf, ZeropointError } from "@zeropoint/core";
 import { attributes, getAttribute } from "../graph/graph-index.js";
 import { subgraphsOf } from "../graph/subgraphs.js";
 import { isFloat16Model } from "../model/float16-compute.js";
-import { loadModel, opsetVersion, structuredCloneModel } from "../model/model-io.js";
+import { opsetVersion, workingCopy } from "../model/model-io.js";
 import {
   DataType,
   type OnnxGraph,
@@ -94,8 +94,7 @@ export function convertToFloat16(
   input: OnnxModel | string | Uint8Array,
   options: Float16ConvertOptions = {},
 ): { model: OnnxModel; report: Float16Report } {
-  const model =
-    typeof input === "object" && !(input instanceof Uint8Array) ? structuredCloneModel(input) : loadModel(input).model;
+  const model = workingCopy(input);
   const top = model.graph as OnnxGraph | undefined;
   if (!top) throw new ZeropointError("invalid-model", "model has no graph");
   if (isFloat16Model(model))
@@ -180,7 +179,12 @@ export function convertToFloat16(
     }
     // Initializers: float16 unless they overflow or only float32 nodes read them.
     const readers = new Map<string, OnnxNode[]>();
-    for (const n of g.node) for (const i of n.input) readers.set(i, [...(readers.get(i) ?? []), n]);
+    for (const n of g.node)
+      for (const i of n.input) {
+        const list = readers.get(i);
+        if (list === undefined) readers.set(i, [n]);
+        else list.push(n);
+      }
     const readInBodies = new Set<string>();
     for (const n of g.node) for (const sub of subgraphsOf(n)) collectReads(sub, readInBodies);
     g.initializer = g.initializer.map((t) => {

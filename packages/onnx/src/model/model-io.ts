@@ -396,6 +396,16 @@ function writeChunks(path: string, chunks: Uint8Array[]): void {
   }
 }
 
+/**
+ * The model a quantizer works on: a decoded model is deep-copied (callers' models are never
+ * modified), a path or encoded bytes are loaded.
+ */
+export function workingCopy(input: OnnxModel | string | Uint8Array): OnnxModel {
+  return typeof input === "object" && !(input instanceof Uint8Array)
+    ? structuredCloneModel(input)
+    : loadModel(input).model;
+}
+
 /** Deep copy of a model that shares no mutable state with the original (raw data is copied lazily by replacement). */
 export function structuredCloneModel(model: OnnxModel): OnnxModel {
   return ModelProtoType.decode(encodeModel(model)) as unknown as OnnxModel;

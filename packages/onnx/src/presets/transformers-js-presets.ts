@@ -2,7 +2,7 @@ import { ZeropointError } from "@zeropoint/core";
 import type { CalibrationSource } from "../calibration/calibration-source.js";
 import { convertToFloat16, type Float16Report } from "../convert/float16-convert.js";
 import { forEachGraph } from "../graph/subgraphs.js";
-import { loadModel, structuredCloneModel } from "../model/model-io.js";
+import { loadModel } from "../model/model-io.js";
 import type { OnnxModel } from "../model/onnx-schema.js";
 import { quantizeBnb4 } from "../quantize/quantize-bnb4.js";
 import { quantizeDynamic } from "../quantize/quantize-dynamic.js";
@@ -94,8 +94,8 @@ export async function quantizePreset(
       "invalid-argument",
       `unknown preset ${preset}; one of ${TRANSFORMERS_JS_PRESET_NAMES.join(", ")}`,
     );
-  const model =
-    typeof input === "object" && !(input instanceof Uint8Array) ? structuredCloneModel(input) : loadModel(input).model;
+  // Read only here; each step below works on its own copy.
+  const model = typeof input === "object" && !(input instanceof Uint8Array) ? input : loadModel(input).model;
   const choices: string[] = [];
   if (preset === "q8" || preset === "int8" || preset === "uint8") {
     let weightType: "int8" | "uint8" = preset === "uint8" ? "uint8" : "int8";

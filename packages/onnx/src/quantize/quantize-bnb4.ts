@@ -1,7 +1,7 @@
 import { ZeropointError } from "@zeropoint/core";
 import { attributes, GraphIndex } from "../graph/graph-index.js";
 import { preprocessGraph, pruneUnusedInitializers } from "../graph/preprocess.js";
-import { loadModel, structuredCloneModel } from "../model/model-io.js";
+import { workingCopy } from "../model/model-io.js";
 import { DataType, type OnnxGraph, type OnnxModel, type OnnxNode } from "../model/onnx-schema.js";
 import { makeTensor, readFloat32, tensorDims } from "../model/tensor-data.js";
 import type { QuantizeReport } from "./quantize-static.js";
@@ -34,8 +34,7 @@ export function quantizeBnb4(
   input: OnnxModel | string | Uint8Array,
   options: Bnb4Options = {},
 ): { model: OnnxModel; report: QuantizeReport } {
-  const model =
-    typeof input === "object" && !(input instanceof Uint8Array) ? structuredCloneModel(input) : loadModel(input).model;
+  const model = workingCopy(input);
   const blockSize = options.blockSize ?? 64;
   if (!Number.isInteger(blockSize) || blockSize < 16 || (blockSize & (blockSize - 1)) !== 0)
     throw new ZeropointError("invalid-argument", `bnb4 block size must be a power of two >= 16, got ${blockSize}`);

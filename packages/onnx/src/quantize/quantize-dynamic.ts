@@ -3,7 +3,7 @@ import { attributes, GraphIndex, getAttribute, intAttribute, nodeLabel } from ".
 import { preprocessGraph, pruneUnusedInitializers } from "../graph/preprocess.js";
 import { subgraphsOf } from "../graph/subgraphs.js";
 import { isFloat16Model, widenFloat16Compute } from "../model/float16-compute.js";
-import { loadModel, structuredCloneModel } from "../model/model-io.js";
+import { workingCopy } from "../model/model-io.js";
 import type { OnnxGraph, OnnxModel, OnnxNode, OnnxTensor } from "../model/onnx-schema.js";
 import { makeInt64Tensor, makeTensor, readFloat32, tensorDims } from "../model/tensor-data.js";
 import { applyTargetCpu } from "../target/saturation-policy.js";
@@ -54,8 +54,7 @@ export async function quantizeDynamic(
   input: OnnxModel | string | Uint8Array,
   options: DynamicQuantizeOptions = {},
 ): Promise<{ model: OnnxModel; report: QuantizeReport }> {
-  const source =
-    typeof input === "object" && !(input instanceof Uint8Array) ? structuredCloneModel(input) : loadModel(input).model;
+  const source = workingCopy(input);
   // A float16 model computes in float32 between Casts at its float16 inputs and outputs.
   if (isFloat16Model(source)) widenFloat16Compute(source);
   const { recipe, decision } = await applyTargetCpu(recipeFromOptions("dynamic", options), options);

@@ -5,7 +5,7 @@ import type { CalibrationSource } from "../calibration/calibration-source.js";
 import { preprocessGraph } from "../graph/preprocess.js";
 import { subgraphsOf } from "../graph/subgraphs.js";
 import { isFloat16Model, widenFloat16Compute } from "../model/float16-compute.js";
-import { loadModel, opsetVersion, structuredCloneModel } from "../model/model-io.js";
+import { opsetVersion, structuredCloneModel, workingCopy } from "../model/model-io.js";
 import type { OnnxModel } from "../model/onnx-schema.js";
 import { applyTargetCpu, type TargetDecision } from "../target/saturation-policy.js";
 import { quantizeIfBranches } from "./branch-static.js";
@@ -68,8 +68,7 @@ export async function quantizeStatic(
   input: OnnxModel | string | Uint8Array,
   options: StaticQuantizeOptions,
 ): Promise<{ model: OnnxModel; report: QuantizeReport }> {
-  const source =
-    typeof input === "object" && !(input instanceof Uint8Array) ? structuredCloneModel(input) : loadModel(input).model;
+  const source = workingCopy(input);
   // A float16 model computes in float32 between Casts at its float16 inputs and outputs.
   if (isFloat16Model(source)) widenFloat16Compute(source);
   const format = options.format ?? "qdq";

@@ -14,7 +14,7 @@ import type { CalibrationSource } from "../calibration/calibration-source.js";
 import { collectActivationRows } from "../calibration/collect-rows.js";
 import { attributes, GraphIndex, getAttribute, intAttribute } from "../graph/graph-index.js";
 import { preprocessGraph, pruneUnusedInitializers } from "../graph/preprocess.js";
-import { loadModel, structuredCloneModel } from "../model/model-io.js";
+import { workingCopy } from "../model/model-io.js";
 import { DataType, type OnnxGraph, type OnnxModel, type OnnxNode, type OnnxTensor } from "../model/onnx-schema.js";
 import { makeTensor, readFloat32, tensorDims } from "../model/tensor-data.js";
 import { ONNX_OPS, WEIGHT_ONLY_INPUTS } from "./op-registry.js";
@@ -92,8 +92,7 @@ export async function quantizeWeightOnly(
   input: OnnxModel | string | Uint8Array,
   options: WeightOnlyOptions = {},
 ): Promise<{ model: OnnxModel; report: QuantizeReport }> {
-  const source =
-    typeof input === "object" && !(input instanceof Uint8Array) ? structuredCloneModel(input) : loadModel(input).model;
+  const source = workingCopy(input);
   const bits = options.weightType === "int4" ? 4 : 8;
   const blockSize = options.blockSize ?? 32;
   if (bits === 4 && (!Number.isInteger(blockSize) || blockSize < 16 || (blockSize & (blockSize - 1)) !== 0)) {
