@@ -188,6 +188,15 @@ export {
   tune,
 } from "./tuning/tuner.js";
 export { type AwqOptions, type AwqResult, awqSearch } from "./weight-quant/awq.js";
+export {
+  type ActivationRows,
+  type BlockMethod,
+  type BlockMethodOptions,
+  type BlockResult,
+  effectiveWeights,
+  quantizeBlocks,
+  relativeOutputError,
+} from "./weight-quant/block-method.js";
 export { type GptqOptions, gptqQuantize, gptqWithHessian } from "./weight-quant/gptq.js";
 export {
   dequantizeGroups,
@@ -197,3 +206,9 @@ export {
   hqqGroupQuantize,
   rtnGroupQuantize,
 } from "./weight-quant/group-quant.js";
+export {
+  chooseLayerBits,
+  type LayerCandidates,
+  type LayerChoice,
+  type LayerDecision,
+} from "./weight-quant/mixed-precision.js";

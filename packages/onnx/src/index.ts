@@ -55,6 +55,7 @@ export { ensureOpset } from "./quantize/opset.js";
 export type { CommonQuantizeOptions } from "./quantize/options.js";
 export { type Bnb4Options, NF4_LEVELS, nearestNf4, quantizeBnb4 } from "./quantize/quantize-bnb4.js";
 export { DYNAMIC_OPS, type DynamicQuantizeOptions, quantizeDynamic } from "./quantize/quantize-dynamic.js";
+export { type MixedOptions, type MixedReport, quantizeMixed } from "./quantize/quantize-mixed.js";
 export { type QuantizeReport, quantizeStatic, type StaticQuantizeOptions } from "./quantize/quantize-static.js";
 export { quantizeWeightOnly, type WeightOnlyOptions } from "./quantize/quantize-weight-only.js";
 export { type ActivationParams, decideRoles, type PlannedNode, type RoleDecision } from "./quantize/static-plan.js";

@@ -96,6 +96,95 @@ describe("AWQ scale search", () => {
   });
 });
 
+describe("AWQ output-error clipping", () => {
+  const lcg = (seed: number) => {
+    let s = seed;
+    return () => {
+      s = (Math.imul(s, 1103515245) + 12345) >>> 0;
+      return s / 4294967296 - 0.5;
+    };
+  };
+  const outputError = (
+    w: Float32Array,
+    dq: Float32Array,
+    rows: Float32Array,
+    k: number,
+    columns: number,
+    m: number,
+  ) => {
+    let e = 0;
+    for (let r = 0; r < m; r++)
+      for (let c = 0; c < columns; c++) {
+        let acc = 0;
+        for (let i = 0; i < k; i++)
+          acc += (rows[r * k + i] as number) * ((w[c * k + i] as number) - (dq[c * k + i] as number));
+        e += acc * acc;
+      }
+    return e / (m * columns);
+  };
+
+  it("with orthonormal rows (G = I) picks what the weight-MSE clip search picks", async () => {
+    const { outputErrorClip } = await import("./awq.js");
+    const k = 32;
+    const columns = 16;
+    const w = heavyTailed(k * columns, 21);
+    // The k unit vectors as rows: each block's second-moment matrix is I / k, a multiple of I, so
+    // the output error of a candidate is its squared weight error (the ratio grids are the same
+    // for 1..0.55; the weight search also tries 0.5, which the check below allows to differ).
+    const rows = new Float32Array(k * k);
+    for (let i = 0; i < k; i++) rows[i * k + i] = 1;
+    const ones = new Float32Array(k).fill(1);
+    const options = { bits: 4, blockSize: 8 };
+    const clipped = outputErrorClip(w, k, columns, rows, k, ones, options);
+    const mse = rtnGroupQuantize(w, k, columns, { ...options, clipSearch: true });
+    const blocks = (k / 8) * columns;
+    let same = 0;
+    for (let g = 0; g < blocks; g++) if (clipped.scales[g] === mse.scales[g]) same++;
+    expect(same).toBeGreaterThanOrEqual(blocks - 2);
+  });
+
+  it("never raises the calibration output error above unclipped RTN, and cuts it on correlated rows", async () => {
+    const { outputErrorClip } = await import("./awq.js");
+    const k = 64;
+    const columns = 32;
+    const m = 256;
+    const w = heavyTailed(k * columns, 23);
+    const u = lcg(29);
+    const rows = new Float32Array(m * k);
+    for (let r = 0; r < m; r++) {
+      const f = [u(), u()];
+      for (let i = 0; i < k; i++) rows[r * k + i] = (f[i % 2] as number) * (1 + (i % 3)) + 0.05 * u();
+    }
+    const ones = new Float32Array(k).fill(1);
+    const options = { bits: 4, blockSize: 32 };
+    const rtn = dequantizeGroups(rtnGroupQuantize(w, k, columns, options));
+    const clip = dequantizeGroups(outputErrorClip(w, k, columns, rows, m, ones, options));
+    // Blocks are chosen independently, so the sum of the per-block errors can only fall; cross-block
+    // terms of the total need not, hence the 1% slack on the whole-layer error.
+    expect(outputError(w, clip, rows, k, columns, m)).toBeLessThan(outputError(w, rtn, rows, k, columns, m) * 1.01);
+    expect(outputError(w, clip, rows, k, columns, m)).toBeLessThan(outputError(w, rtn, rows, k, columns, m));
+  });
+
+  it("duo scaling and clipping each keep the search at or below RTN's loss", async () => {
+    const { awqSearch } = await import("./awq.js");
+    const k = 64;
+    const columns = 16;
+    const m = 64;
+    const w = heavyTailed(k * columns, 31);
+    const u = lcg(37);
+    const rows = Float32Array.from({ length: m * k }, (_, j) => u() * (j % k < 3 ? 50 : 1));
+    for (const duoScaling of [true, false]) {
+      const r = awqSearch(w, k, columns, rows, m, { bits: 4, blockSize: 32, duoScaling, clipSearch: true });
+      expect(r.loss).toBeLessThanOrEqual(r.rtnLoss);
+      const dq = dequantizeGroups(r.quantized);
+      for (let c = 0; c < columns; c++)
+        for (let i = 0; i < k; i++) dq[c * k + i] = (dq[c * k + i] as number) / (r.scales[i] as number);
+      // The clipped result is judged on the same rows: no worse than the unclipped chosen alpha.
+      expect(outputError(w, dq, rows, k, columns, m)).toBeLessThanOrEqual(r.loss * 1.01);
+    }
+  });
+});
+
 describe("GPTQ", () => {
   it("with an identity Hessian (no damping) is exactly round-to-nearest", async () => {
     const { gptqWithHessian } = await import("./gptq.js");

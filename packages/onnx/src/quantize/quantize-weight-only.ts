@@ -1,11 +1,9 @@
 import {
-  awqSearch,
   computeQParams,
   floatToHalf,
-  gptqQuantize,
-  hqqGroupQuantize,
   packInt4,
   quantize,
+  quantizeBlocks,
   resolveSettings,
   rtnGroupQuantize,
   ZeropointError,
@@ -43,10 +41,11 @@ export interface WeightOnlyOptions extends Omit<CommonQuantizeOptions, "weightTy
    * How MatMulNBits int4 blocks are chosen: `rtn` (round to nearest, default), `mse` (each block's
    * range clipped by the ratio that minimizes its squared error), `hqq` (data-free Half-Quadratic
    * Quantization of each block's zero point; float zero points) or `awq` (activation-aware
-   * per-channel scales fitted on `calibrationData`) or `gptq` (Hessian-guided error feedback on
-   * the same activations). Measured on the zoo GPT (all-int4, block 32): rtn +38.1% perplexity over
-   * float, mse +39.2% (weight error is not what perplexity feels there), hqq +27.4%, awq +27.3%,
-   * gptq +0.6% (+0.2% with act-order).
+   * per-channel scales fitted on `calibrationData`, AutoAWQ's duo scaling, then each block's range
+   * clipped to minimize the layer's output error on those activations) or `gptq` (Hessian-guided
+   * error feedback on the same activations). Measured on the zoo GPT (all-int4, block 32): rtn
+   * +37.8% perplexity over float, mse +39.2% (weight error is not what perplexity feels there), hqq
+   * +27.4%, awq +4.4% (+27.0% without the clipping search), gptq +0.6% (+0.2% with act-order).
    */
   readonly int4Method?: "rtn" | "mse" | "hqq" | "awq" | "gptq";
   /** GPTQ: process input channels by decreasing Hessian diagonal (static block parameters). */
@@ -66,6 +65,12 @@ export interface WeightOnlyOptions extends Omit<CommonQuantizeOptions, "weightTy
    * default), or int8 behind DequantizeLinear (`int8`).
    */
   readonly int4Embeddings?: "block-quantized" | "int8";
+  /**
+   * int4 MatMulNBits: bits per MatMul/Gemm node name, as mixed precision chooses them — 4, 8 (an
+   * 8-bit MatMulNBits, same blocks and method) or 16 (kept float). Named nodes override the
+   * output-projection default; unnamed ones get int4.
+   */
+  readonly layerBits?: Readonly<Record<string, 4 | 8 | 16>>;
   /** Quantize every node inside If/Loop/Scan bodies, whatever `includeNodes` says for the main graph. */
   readonly allBodies?: boolean;
 }
@@ -251,12 +256,19 @@ export async function quantizeWeightOnly(
         out.push({ ...node, input: replaced });
         continue;
       }
+      const chosenBits = bits === 4 && !blockedDq ? options.layerBits?.[node.name ?? ""] : undefined;
+      if (chosenBits === 16 && (op === "MatMul" || op === "Gemm")) {
+        out.push(node);
+        floatNodes.push({ name: node.name ?? "", opType: op, reason: "mixed precision kept it float" });
+        continue;
+      }
       // The output projection (a MatMul/Gemm writing a graph output: an LM head, a classifier) is
       // stored int8 when int4 is asked, as llama.cpp keeps its output tensor at higher precision:
       // on the zoo GPT, int4 there alone raised perplexity 38% (int4 everywhere else: +0.02%).
       if (
         bits === 4 &&
         options.int4OutputProjection !== "int4" &&
+        chosenBits === undefined &&
         (op === "MatMul" || op === "Gemm") &&
         (node.domain ?? "") === "" &&
         index.graphOutputs.has(node.output[0] ?? "") &&
@@ -315,36 +327,30 @@ export async function quantizeWeightOnly(
       const at = (kk: number, nn: number) =>
         transposed ? (data[nn * cols + kk] as number) : (data[kk * cols + nn] as number);
       const blocks = Math.ceil(k / blockSize);
-      const blob = blockSize / 2;
       // Asymmetric blocks by default (onnxruntime's MatMulNBits default): the range [min(x, 0),
       // max(x, 0)] maps onto 0..15 with a per-block zero point, so a block whose values are all of
       // one sign keeps all 16 levels instead of the 8 that symmetric int4 leaves it. HQQ then
       // optimizes each block's zero point (real-valued, which MatMulNBits takes as a float input).
       const columnMajor = new Float32Array(n * k);
       for (let col = 0; col < n; col++) for (let kk = 0; kk < k; kk++) columnMajor[col * k + kk] = at(kk, col);
-      const groupOptions = { bits: 4, blockSize, symmetric: symmetric4 };
+      // Mixed precision may ask 8 bits for this layer: the same MatMulNBits, a byte per level.
+      const layerBits = options.layerBits?.[node.name ?? ""] === 8 ? 8 : 4;
       const activations = dataAware ? awqRows.get(node.input[0] ?? "") : undefined;
       const fits = activations !== undefined && activations.width === k;
-      const awq =
-        fits && options.int4Method === "awq"
-          ? awqSearch(columnMajor, k, n, activations.rows, activations.count, groupOptions)
-          : undefined;
-      const gptq =
-        fits && options.int4Method === "gptq"
-          ? gptqQuantize(columnMajor, k, n, activations.rows, activations.count, {
-              ...groupOptions,
-              actOrder: options.gptqActOrder === true,
-            })
-          : undefined;
-      const q =
-        awq !== undefined
-          ? awq.quantized
-          : gptq !== undefined
-            ? gptq
-            : options.int4Method === "hqq"
-              ? hqqGroupQuantize(columnMajor, k, n, groupOptions)
-              : rtnGroupQuantize(columnMajor, k, n, { ...groupOptions, clipSearch: options.int4Method === "mse" });
+      const method = options.int4Method ?? "rtn";
+      const blocksResult = quantizeBlocks(columnMajor, k, n, fits ? activations : undefined, {
+        bits: layerBits,
+        blockSize,
+        symmetric: symmetric4,
+        // A MatMul whose input was not collected (inside a body) falls back to data-free RTN.
+        method: (method === "awq" || method === "gptq") && !fits ? "rtn" : method,
+        actOrder: options.gptqActOrder === true,
+      });
+      const q = blocksResult.quantized;
+      const blob = (blockSize * layerBits) / 8;
       const packed = new Uint8Array(n * blocks * blob);
+      const perByte = 8 / layerBits;
+      const top = 2 ** layerBits - 1;
       for (let col = 0; col < n; col++)
         for (let bl = 0; bl < blocks; bl++)
           for (let j = 0; j < blockSize; j++) {
@@ -353,29 +359,30 @@ export async function quantizeWeightOnly(
             const level =
               kk < k
                 ? (q.levels[col * k + kk] as number)
-                : Math.min(15, Math.max(0, Math.round(q.zeroPoints[col * blocks + bl] as number)));
-            const byte = (col * blocks + bl) * blob + (j >> 1);
-            packed[byte] = (packed[byte] as number) | ((j & 1) === 0 ? level : level << 4);
+                : Math.min(top, Math.max(0, Math.round(q.zeroPoints[col * blocks + bl] as number)));
+            const byte = (col * blocks + bl) * blob + Math.floor(j / perByte);
+            packed[byte] = (packed[byte] as number) | (level << (layerBits * (j % perByte)));
           }
       const scales = q.scales;
-      const zpBytes = Math.ceil(blocks / 2);
+      // Zero points: 4-bit ones two per byte (low nibble first), 8-bit ones a byte each.
+      const zpBytes = Math.ceil(blocks / perByte);
       let zeroPoints: Uint8Array | undefined;
       let floatZeroPoints: Float32Array | undefined;
-      if (options.int4Method === "hqq") floatZeroPoints = q.zeroPoints;
+      if (blocksResult.floatZeroPoints) floatZeroPoints = q.zeroPoints;
       else if (!symmetric4) {
         zeroPoints = new Uint8Array(n * zpBytes);
         for (let col = 0; col < n; col++)
           for (let bl = 0; bl < blocks; bl++) {
             const zp = q.zeroPoints[col * blocks + bl] as number;
-            const byte = col * zpBytes + (bl >> 1);
-            zeroPoints[byte] = (zeroPoints[byte] as number) | ((bl & 1) === 0 ? zp : zp << 4);
+            const byte = col * zpBytes + Math.floor(bl / perByte);
+            zeroPoints[byte] = (zeroPoints[byte] as number) | (zp << (layerBits * (bl % perByte)));
           }
       }
       const label = node.name ?? op;
       // AWQ: the weights were multiplied by s per input channel; the activations are divided by it.
       let activationInput = node.input[0] as string;
-      if (awq !== undefined && awq.alpha > 0) {
-        const inverse = Float32Array.from(awq.scales, (v) => 1 / v);
+      if (blocksResult.inputScales !== undefined) {
+        const inverse = Float32Array.from(blocksResult.inputScales, (v) => 1 / v);
         const sName = index.uniqueName(`${label}_awq_inverse_scale`);
         graph.initializer.push(scaleTensor(sName, [k], inverse, t.dataType === DataType.FLOAT16));
         const scaled = index.uniqueName(`${label}_awq_input`);
@@ -388,7 +395,7 @@ export async function quantizeWeightOnly(
         });
         activationInput = scaled;
       }
-      const bName = index.uniqueName(`${weightName}_Q4`);
+      const bName = index.uniqueName(`${weightName}_Q${layerBits}`);
       const sName = index.uniqueName(`${weightName}_scales`);
       graph.initializer.push(
         makeTensor(bName, [n, blocks, blob], packed),
@@ -410,7 +417,7 @@ export async function quantizeWeightOnly(
         domain: MS,
         input: [activationInput, bName, sName, ...(zpName !== undefined ? [zpName] : [])],
         output: [result],
-        attribute: attributes({ K: k, N: n, bits: 4, block_size: blockSize }),
+        attribute: attributes({ K: k, N: n, bits: layerBits, block_size: blockSize }),
       });
       if (bias)
         out.push({

@@ -75,11 +75,12 @@ export function zooTargets(name: ZooName, file: "labels" | "targets" | "masks"):
   return Float64Array.from(t.data as ArrayLike<number | bigint>, Number);
 }
 
-/** Runs a model over the eval split; returns the first output, concatenated over samples. */
+/** Runs a model over the eval split; returns its first output (or `output`), concatenated over samples. */
 export async function zooOutputs(
   name: ZooName,
   model: Uint8Array | OnnxModel,
   specsFrom: OnnxModel,
+  output?: string,
 ): Promise<{
   data: Float32Array;
   dims: number[];
@@ -96,7 +97,10 @@ export async function zooOutputs(
         Object.entries(batch).map(([k, t]) => [k, new ort.Tensor(t.dtype, t.data as never, [...t.dims])]),
       );
       const out = await session.run(feeds as never);
-      const first = out[session.outputNames[0] as string] as unknown as { data: Float32Array; dims: number[] };
+      const first = out[output ?? (session.outputNames[0] as string)] as unknown as {
+        data: Float32Array;
+        dims: number[];
+      };
       parts.push(Float32Array.from(first.data));
       dims = [...first.dims];
     }
