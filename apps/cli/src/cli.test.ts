@@ -58,6 +58,37 @@ describe("zeropoint quantize", () => {
     expect(JSON.parse(q4.out).ops.quantized.DequantizeLinear).toBe(1);
   });
 
+  it("--mixed: int4 with the CNN's Gemms ranked on calibration data, within --max-size of all-int4", async () => {
+    const r = await run([
+      "quantize",
+      model,
+      "-o",
+      join(work, "mixed.onnx"),
+      "--approach",
+      "weight-only",
+      "--weight-type",
+      "int4",
+      "--int4-method",
+      "gptq",
+      "--mixed",
+      "--max-size",
+      "1.5x",
+      "--calib-data",
+      "mnist:train",
+      "--samples",
+      "64",
+      "--json",
+    ]);
+    expect(r.code).toBe(0);
+    const report = JSON.parse(r.out);
+    // Both Gemms are candidates (the output projection too); the budget buys at least one upgrade.
+    expect(report.mixed.map((l: { opType: string }) => l.opType)).toEqual(["Gemm", "Gemm"]);
+    expect(report.mixed.some((l: { bits: number }) => l.bits > 4)).toBe(true);
+    for (const l of report.mixed as { bits: number; error: number; baseError: number }[])
+      expect(l.error).toBeLessThanOrEqual(l.baseError);
+    expect(report.check.top1Agreement).toBeGreaterThan(0.95);
+  });
+
   it("reads a directory of .npy samples and batches", async () => {
     const dir = join(work, "npy");
     const { mkdirSync } = await import("node:fs");

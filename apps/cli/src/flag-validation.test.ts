@@ -18,6 +18,13 @@ describe("every flag is validated; a flag that would change nothing is an error"
     [["--approach", "weight-only", "--block-size", "64"], "applies to --approach weight-only --weight-type int4"],
     [["--approach", "dynamic", "--weight-bits", "4"], "applies to tfjs models"],
     [["--calib-data", "mnist:train", "--samples", "-1"], "--samples must be a positive integer, got -1"],
+    [["--approach", "weight-only", "--mixed"], "applies to --approach weight-only --weight-type int4"],
+    [["--approach", "weight-only", "--weight-type", "int4", "--mixed"], "--mixed ranks layers on calibration data"],
+    [["--approach", "weight-only", "--weight-type", "int4", "--max-size", "2x"], "--max-size is the budget of --mixed"],
+    [
+      ["--approach", "weight-only", "--weight-type", "int4", "--mixed", "--max-size", "0.5x", "--calib-data", "random"],
+      "must be >= 1",
+    ],
   ])("quantize %j is a usage error (%s)", async (flags, message) => {
     const r = await runCli(["quantize", model, "-o", out(), ...flags]);
     expect(r.code).toBe(2);

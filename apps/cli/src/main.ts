@@ -12,6 +12,7 @@ import { runCompare } from "./commands/compare.js";
 import { runDoctor } from "./commands/doctor.js";
 import { runInspect } from "./commands/inspect.js";
 import { runMatrix } from "./commands/matrix.js";
+import { type MaxSize, parseMaxSize } from "./commands/mixed-precision.js";
 import { runPresets } from "./commands/preset.js";
 import { type QuantizeFlags, runQuantize } from "./commands/quantize.js";
 import { runQuantizeTfjs } from "./commands/tfjs.js";
@@ -26,7 +27,7 @@ usage:
   zeropoint quantize <model dir or .onnx> --preset q8|int8|uint8|fp16|q4|q4f16|bnb4|all [-o <dir>]
                                           transformers.js files (onnx/model_quantized.onnx, model_fp16.onnx, ...)
                                           beside the float ones; takes --calib-data (q4: GPTQ instead of HQQ),
-                                          --block-size, --int4-method, --check-samples, --min-sqnr
+                                          --block-size, --int4-method, --mixed, --max-size, --check-samples, --min-sqnr
   zeropoint inspect <model.onnx | model.json> [--json]
   zeropoint matrix [--format md|json|html] [--results <repo>]
   zeropoint compare <model.onnx> [--calib-data mnist:train] [--eval-data mnist] [--eval-samples 2000] [--input-shape name=d0,d1,...] [--recipe static-default|recipe.json] [--out report.html] [--json]
@@ -64,6 +65,9 @@ quantize options:
   --int4-format matmul-nbits|dequantize-linear   int4 storage, default matmul-nbits (dequantize-linear: opset 21, also Conv)
   --int4-method rtn|mse|hqq|awq|gptq      int4 MatMulNBits blocks: round to nearest (default), MSE clipping, HQQ (data-free,
                                           float zero points), AWQ or GPTQ (both fitted on --calib-data)
+  --mixed                                 int4 (and --preset q4/q4f16): mixed precision; the MatMuls with the largest
+                                          output error on --calib-data go to 8-bit MatMulNBits or float
+  --max-size 1.25x|12MB                   --mixed's budget: a ratio of the all-int4 model (default 1.25x) or a size
   --check-samples N                       samples for the float-vs-quantized check, default 64
   --target node|web                       web: output onnxruntime-web runs in all its backends
   --json                                  machine-readable output on stdout
@@ -203,6 +207,8 @@ async function quantizePresets(
     "batch-size",
     "block-size",
     "int4-method",
+    "mixed",
+    "max-size",
     "check-samples",
     "min-sqnr",
     "json",
@@ -223,6 +229,7 @@ async function quantizePresets(
         str("int4-method") === undefined
           ? undefined
           : oneOf("int4-method", str("int4-method"), ["rtn", "mse", "hqq", "awq", "gptq"] as const, "hqq"),
+      mixed: mixedFlag(values),
       checkSamples: positiveInt("check-samples", str("check-samples"), 64),
       minSqnr: finiteNumber("min-sqnr", str("min-sqnr"), 20),
       json: values.json === true,
@@ -231,6 +238,16 @@ async function quantizePresets(
   );
   if (values.json === true) out(JSON.stringify(report, null, 2));
   return report.degraded !== null ? 3 : 0;
+}
+
+/** `--mixed [--max-size 1.25x|12MB]`: the size budget, or undefined without --mixed. */
+function mixedFlag(values: Record<string, unknown>): { maxSize: MaxSize } | undefined {
+  const max = values["max-size"] as string | undefined;
+  if (values.mixed !== true) {
+    if (max !== undefined) throw new UsageError("--max-size is the budget of --mixed");
+    return undefined;
+  }
+  return { maxSize: max === undefined ? { ratio: 1.25 } : parseMaxSize(max) };
 }
 
 function checkedMaxLoss(text: string): string {
@@ -266,7 +283,7 @@ function joinNegativeValues(args: readonly string[]): string[] {
 
 /** Flags that only some approaches (or only one framework) use: passing them elsewhere is an error, not a no-op. */
 const ONNX_STATIC_ONLY = ["format", "activation-type", "calibrate", "symmetric-activations", "target"] as const;
-const ONNX_INT4_ONLY = ["block-size", "int4-format", "int4-method"] as const;
+const ONNX_INT4_ONLY = ["block-size", "int4-format", "int4-method", "mixed", "max-size"] as const;
 const TFJS_ONLY = ["weight-range", "weight-bits", "backend"] as const;
 const ONNX_ONLY = [
   "format",
@@ -520,6 +537,8 @@ export async function main(
           mean: { type: "string" },
           std: { type: "string" },
           preset: { type: "string", multiple: true },
+          mixed: { type: "boolean" },
+          "max-size": { type: "string" },
           json: { type: "boolean" },
         },
       });
@@ -610,6 +629,7 @@ export async function main(
         ),
         checkSamples: positiveInt("check-samples", values["check-samples"], 64),
         int4Method: oneOf("int4-method", values["int4-method"], ["rtn", "mse", "hqq", "awq", "gptq"] as const, "rtn"),
+        mixed: mixedFlag(values),
         target: oneOf("target", values.target, ["node", "web"] as const, "node"),
         images: {
           ...(values.resize !== undefined ? { resize: parseResize(values.resize) } : {}),

@@ -6,6 +6,7 @@ import { loadModelData, takeBatches } from "../data/model-data.js";
 import { UsageError } from "../errors.js";
 import { assertOutputsSafe } from "../output-guard.js";
 import { bytes, db, table } from "../report.js";
+import { type MaxSize, mixedLayerTable } from "./mixed-precision.js";
 
 /** Parsed flags of `zeropoint quantize --preset`. */
 export interface PresetFlags {
@@ -21,6 +22,8 @@ export interface PresetFlags {
   /** q4/q4f16 block (default 32) or bnb4 absmax block (default 64). */
   readonly blockSize: number | undefined;
   readonly int4Method: "rtn" | "mse" | "hqq" | "awq" | "gptq" | undefined;
+  /** `--mixed`: q4/q4f16 with mixed precision within this budget (needs --calib-data). */
+  readonly mixed: { readonly maxSize: MaxSize } | undefined;
   readonly checkSamples: number;
   readonly minSqnr: number;
   readonly json: boolean;
@@ -51,6 +54,10 @@ export async function runPresets(flags: PresetFlags, out: (line: string) => void
   for (const p of names)
     if (!(p in table_))
       throw new UsageError(`--preset ${p}: one of ${[...onnx.TRANSFORMERS_JS_PRESET_NAMES, "all"].join(", ")}`);
+  if (flags.mixed !== undefined && flags.calibData === undefined)
+    throw new UsageError("--mixed ranks layers on calibration data: add --calib-data");
+  if (flags.mixed !== undefined && !names.some((p) => p === "q4" || p === "q4f16"))
+    throw new UsageError("--mixed applies to --preset q4 and q4f16");
   const suffixes = Object.values(table_).map((e) => e.suffix);
   const files = presetInputs(flags.input, suffixes);
   const rows: Record<string, unknown>[] = [];
@@ -80,7 +87,9 @@ export async function runPresets(flags: PresetFlags, out: (line: string) => void
         ...(flags.blockSize !== undefined ? { blockSize: flags.blockSize } : {}),
         ...(flags.int4Method !== undefined ? { int4Method: flags.int4Method } : {}),
         ...(data !== undefined ? { calibrationData: data.source } : {}),
+        ...(flags.mixed !== undefined && (preset === "q4" || preset === "q4f16") ? { mixed: flags.mixed } : {}),
       });
+      if (result.report.mixed !== undefined && !flags.json) out(mixedLayerTable(result.report.mixed.layers));
       const check = await onnx.checkQuantizedModel(model, result.model, checkBatches, {});
       const written = onnx.saveModel(result.model, target);
       const size = written.modelBytes + written.dataBytes;
@@ -96,6 +105,7 @@ export async function runPresets(flags: PresetFlags, out: (line: string) => void
         quantizedNodes: result.report.quantize?.quantizedNodes.length ?? 0,
         float32Nodes: result.report.float16?.float32Nodes ?? [],
         choices: result.report.choices,
+        ...(result.report.mixed !== undefined ? { mixed: result.report.mixed } : {}),
       });
     }
   }

@@ -9,6 +9,7 @@ import { UsageError } from "../errors.js";
 import { assertOutputsSafe } from "../output-guard.js";
 import { ProgressBar } from "../progress.js";
 import { bytes, db, table } from "../report.js";
+import { type MaxSize, mixedLayerTable } from "./mixed-precision.js";
 
 /** Parsed flags of `zeropoint quantize`. */
 export interface QuantizeFlags {
@@ -40,6 +41,8 @@ export interface QuantizeFlags {
   readonly int4Format: "matmul-nbits" | "dequantize-linear";
   /** int4 MatMulNBits blocks: `rtn` or data-free `hqq`. */
   readonly int4Method: "rtn" | "mse" | "hqq" | "awq" | "gptq";
+  /** `--mixed`: int4 with mixed precision within this budget (needs --calib-data). */
+  readonly mixed?: { readonly maxSize: MaxSize } | undefined;
   readonly checkSamples: number;
   readonly target: "node" | "web";
   readonly images: ImageOptions;
@@ -141,6 +144,7 @@ export async function runQuantize(flags: QuantizeFlags, out: (line: string) => v
     if (data) out(`  data: ${data.description}`);
   }
   let result: Awaited<ReturnType<typeof onnx.quantizeStatic>>;
+  let mixedLayers: Awaited<ReturnType<typeof onnx.quantizeMixed>>["report"]["layers"] | undefined;
   const calibrationStart = performance.now();
   if (flags.approach === "static") {
     if (flags.weightType === "int4") throw new UsageError("int4 weights are for --approach weight-only");
@@ -171,14 +175,28 @@ export async function runQuantize(flags: QuantizeFlags, out: (line: string) => v
     result = await onnx.quantizeDynamic(model, { ...common, weightType: flags.weightType });
   } else {
     if (flags.weightType === "uint8") throw new UsageError("weight-only ONNX quantization stores int8 or int4 weights");
-    result = await onnx.quantizeWeightOnly(model, {
-      ...common,
-      weightType: flags.weightType === "int4" ? "int4" : "int8",
-      blockSize: flags.blockSize,
-      int4Format: flags.int4Format,
-      int4Method: flags.int4Method,
-      ...(data !== undefined ? { calibrationData: data.source } : {}),
-    });
+    if (flags.mixed !== undefined) {
+      if (flags.weightType !== "int4") throw new UsageError("--mixed applies to --weight-type int4");
+      if (data === undefined) throw new UsageError("--mixed ranks layers on calibration data: add --calib-data");
+      if (flags.int4Format !== "matmul-nbits") throw new UsageError("--mixed writes MatMulNBits; drop --int4-format");
+      const mixed = await onnx.quantizeMixed(model, {
+        ...common,
+        blockSize: flags.blockSize,
+        int4Method: flags.int4Method,
+        calibrationData: data.source,
+        maxSize: flags.mixed.maxSize,
+      });
+      mixedLayers = mixed.report.layers;
+      result = mixed;
+    } else
+      result = await onnx.quantizeWeightOnly(model, {
+        ...common,
+        weightType: flags.weightType === "int4" ? "int4" : "int8",
+        blockSize: flags.blockSize,
+        int4Format: flags.int4Format,
+        int4Method: flags.int4Method,
+        ...(data !== undefined ? { calibrationData: data.source } : {}),
+      });
   }
   // Check the written model the way a user would run it: same inputs, float vs quantized.
   // Weight-only and dynamic need no data: their check runs on typed synthetic samples.
@@ -216,6 +234,7 @@ export async function runQuantize(flags: QuantizeFlags, out: (line: string) => v
     ops: { float: check.floatOps, quantized: check.quantizedOps },
     target: result.report.target ?? null,
     latency: latency ?? null,
+    mixed: mixedLayers ?? null,
     seconds: (performance.now() - started) / 1000,
   };
   if (quiet) return report;
@@ -270,6 +289,11 @@ export async function runQuantize(flags: QuantizeFlags, out: (line: string) => v
         worst.map((t) => [t.name, db(t.sqnr)]),
       ),
     );
+  }
+  if (mixedLayers !== undefined) {
+    out("");
+    out("mixed precision, per MatMul (relative output error on the calibration data):");
+    out(mixedLayerTable(mixedLayers));
   }
   const floatCompute = result.report.floatNodes.filter((n) => ["Conv", "MatMul", "Gemm"].includes(n.opType));
   if (floatCompute.length > 0) {

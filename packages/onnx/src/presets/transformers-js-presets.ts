@@ -6,6 +6,7 @@ import { loadModel } from "../model/model-io.js";
 import type { OnnxModel } from "../model/onnx-schema.js";
 import { quantizeBnb4 } from "../quantize/quantize-bnb4.js";
 import { quantizeDynamic } from "../quantize/quantize-dynamic.js";
+import { type MixedOptions, type MixedReport, quantizeMixed } from "../quantize/quantize-mixed.js";
 import type { QuantizeReport } from "../quantize/quantize-static.js";
 import { quantizeWeightOnly, type WeightOnlyOptions } from "../quantize/quantize-weight-only.js";
 
@@ -67,6 +68,11 @@ export interface PresetOptions {
   readonly int4Method?: WeightOnlyOptions["int4Method"];
   /** fp16/q4f16: more op types kept float32. */
   readonly float16OpBlockList?: readonly string[];
+  /**
+   * q4/q4f16: mixed precision ({@link quantizeMixed}): the MatMuls most sensitive on the
+   * calibration data (required) go to 8-bit MatMulNBits or float within the size budget.
+   */
+  readonly mixed?: Pick<MixedOptions, "maxSize" | "targetError" | "bits">;
 }
 
 /** What {@link quantizePreset} did. */
@@ -78,6 +84,8 @@ export interface PresetReport {
   readonly float16?: Float16Report;
   /** Choices made from the model, in words (weight type, int4 method). */
   readonly choices: readonly string[];
+  /** q4/q4f16 with `mixed`: the bits chosen per layer and the sizes behind the choice. */
+  readonly mixed?: Pick<MixedReport, "layers" | "int4Bytes" | "budgetBytes">;
 }
 
 /** Op types that make `q8` pick uint8 weights (transformers.js' rule: no signed ConvInteger on the web). */
@@ -130,15 +138,40 @@ export async function quantizePreset(
         ? "int4 GPTQ (calibration data given)"
         : "int4 HQQ (no calibration data; --calib-data selects GPTQ)",
   );
-  const { model: q4, report } = await quantizeWeightOnly(model, {
-    weightType: "int4",
-    blockSize: options.blockSize ?? 32,
-    int4Method: method,
-    ...(options.calibrationData !== undefined ? { calibrationData: options.calibrationData } : {}),
-  });
-  if (preset === "q4") return { model: q4, report: { preset, quantize: report, choices } };
+  const common = { blockSize: options.blockSize ?? 32, int4Method: method };
+  let q4: OnnxModel;
+  let report: QuantizeReport;
+  let mixed: PresetReport["mixed"];
+  if (options.mixed !== undefined) {
+    if (options.calibrationData === undefined)
+      throw new ZeropointError("invalid-argument", "mixed precision ranks layers on calibration data (--calib-data)");
+    const result = await quantizeMixed(model, {
+      ...common,
+      ...options.mixed,
+      calibrationData: options.calibrationData,
+    });
+    q4 = result.model;
+    report = result.report;
+    mixed = {
+      layers: result.report.layers,
+      int4Bytes: result.report.int4Bytes,
+      budgetBytes: result.report.budgetBytes,
+    };
+    const count = (b: number) => result.report.layers.filter((l) => l.bits === b).length;
+    choices.push(
+      `mixed precision: ${count(4)} MatMuls int4, ${count(8)} 8-bit, ${count(16)} float (budget ${result.report.budgetBytes} bytes, all-int4 ${result.report.int4Bytes})`,
+    );
+  } else {
+    ({ model: q4, report } = await quantizeWeightOnly(model, {
+      ...common,
+      weightType: "int4",
+      ...(options.calibrationData !== undefined ? { calibrationData: options.calibrationData } : {}),
+    }));
+  }
+  const extra = mixed !== undefined ? { mixed } : {};
+  if (preset === "q4") return { model: q4, report: { preset, quantize: report, choices, ...extra } };
   const { model: out, report: half } = convertToFloat16(q4, float16Options(options));
-  return { model: out, report: { preset, quantize: report, float16: half, choices } };
+  return { model: out, report: { preset, quantize: report, float16: half, choices, ...extra } };
 }
 
 function float16Options(options: PresetOptions) {
