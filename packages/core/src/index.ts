@@ -197,7 +197,13 @@ export {
   quantizeBlocks,
   relativeOutputError,
 } from "./weight-quant/block-method.js";
-export { type GptqOptions, gptqQuantize, gptqWithHessian } from "./weight-quant/gptq.js";
+export {
+  type GptqOptions,
+  gptqQuantize,
+  gptqWithHessian,
+  jsMatrixMultiply,
+  type MatrixMultiply,
+} from "./weight-quant/gptq.js";
 export {
   dequantizeGroups,
   type GroupQuantized,

@@ -59,6 +59,7 @@ export { type MixedOptions, type MixedReport, quantizeMixed } from "./quantize/q
 export { type QuantizeReport, quantizeStatic, type StaticQuantizeOptions } from "./quantize/quantize-static.js";
 export { quantizeWeightOnly, type WeightOnlyOptions } from "./quantize/quantize-weight-only.js";
 export { type ActivationParams, decideRoles, type PlannedNode, type RoleDecision } from "./quantize/static-plan.js";
+export { type OnnxruntimeMatrixMultiply, onnxruntimeMatrixMultiply } from "./runtime/onnxruntime-matmul.js";
 export {
   type CpuTarget,
   decideKernel,

@@ -1,6 +1,6 @@
 import { ZeropointError } from "../errors/zeropoint-error.js";
 import { awqSearch } from "./awq.js";
-import { gptqQuantize } from "./gptq.js";
+import { gptqQuantize, type MatrixMultiply } from "./gptq.js";
 import {
   dequantizeGroups,
   type GroupQuantized,
@@ -23,6 +23,8 @@ export interface BlockMethodOptions extends GroupQuantOptions {
   readonly method: BlockMethod;
   /** GPTQ: act-order (decreasing Hessian diagonal). */
   readonly actOrder?: boolean;
+  /** GPTQ: the GEMM of its blocked steps (an adapter's faster one); default core's. */
+  readonly matmul?: MatrixMultiply;
 }
 
 /** A layer's blocks and, for AWQ, the per-input-channel scales the weights were multiplied by. */
@@ -39,13 +41,13 @@ export interface BlockResult {
  * mixed precision's sensitivity pass), so a method means the same thing wherever it is asked for.
  * `columnMajor[c * k + i]` is weight i of output column c. AWQ and GPTQ need activation rows.
  */
-export function quantizeBlocks(
+export async function quantizeBlocks(
   columnMajor: Float32Array,
   k: number,
   columns: number,
   activations: ActivationRows | undefined,
   options: BlockMethodOptions,
-): BlockResult {
+): Promise<BlockResult> {
   const group: GroupQuantOptions = {
     bits: options.bits,
     blockSize: options.blockSize,
@@ -64,9 +66,10 @@ export function quantizeBlocks(
   }
   if (method === "gptq" && activations !== undefined)
     return {
-      quantized: gptqQuantize(columnMajor, k, columns, activations.rows, activations.count, {
+      quantized: await gptqQuantize(columnMajor, k, columns, activations.rows, activations.count, {
         ...group,
         actOrder: options.actOrder === true,
+        ...(options.matmul !== undefined ? { matmul: options.matmul } : {}),
       }),
       floatZeroPoints: false,
     };

@@ -193,7 +193,7 @@ describe("GPTQ", () => {
     const w = heavyTailed(k * columns, 9);
     const identity = new Float64Array(k * k);
     for (let i = 0; i < k; i++) identity[i * k + i] = 1;
-    const g = gptqWithHessian(w, k, columns, identity, { bits: 4, blockSize: 16, damp: 0 });
+    const g = await gptqWithHessian(w, k, columns, identity, { bits: 4, blockSize: 16, damp: 0 });
     const r = rtnGroupQuantize(w, k, columns, { bits: 4, blockSize: 16 });
     expect(Array.from(g.levels)).toEqual(Array.from(r.levels));
     expect(Array.from(g.scales)).toEqual(Array.from(r.scales));
@@ -228,9 +228,9 @@ describe("GPTQ", () => {
       return e;
     };
     const rtn = outputError(dequantizeGroups(rtnGroupQuantize(w, k, columns, { bits: 4, blockSize: 32 })));
-    const gptq = outputError(dequantizeGroups(gptqQuantize(w, k, columns, rows, m, { bits: 4, blockSize: 32 })));
+    const gptq = outputError(dequantizeGroups(await gptqQuantize(w, k, columns, rows, m, { bits: 4, blockSize: 32 })));
     const ordered = outputError(
-      dequantizeGroups(gptqQuantize(w, k, columns, rows, m, { bits: 4, blockSize: 32, actOrder: true })),
+      dequantizeGroups(await gptqQuantize(w, k, columns, rows, m, { bits: 4, blockSize: 32, actOrder: true })),
     );
     expect(gptq).toBeLessThan(0.5 * rtn);
     expect(ordered).toBeLessThan(0.5 * rtn);

@@ -5,6 +5,7 @@ import {
   type LayerCandidates,
   type LayerChoice,
   type LayerDecision,
+  type MatrixMultiply,
   quantizeBlocks,
   relativeOutputError,
   ZeropointError,
@@ -16,6 +17,7 @@ import { preprocessGraph } from "../graph/preprocess.js";
 import { encodeModel, workingCopy } from "../model/model-io.js";
 import { DataType, type OnnxModel, type OnnxNode, type OnnxTensor } from "../model/onnx-schema.js";
 import { readFloat32, tensorDims } from "../model/tensor-data.js";
+import { onnxruntimeMatrixMultiply } from "../runtime/onnxruntime-matmul.js";
 import type { QuantizeReport } from "./quantize-static.js";
 import { quantizeWeightOnly, type WeightOnlyOptions } from "./quantize-weight-only.js";
 
@@ -75,22 +77,35 @@ export async function quantizeMixed(
   const inputs = [...new Set(layers.map((n) => n.input[0] ?? ""))];
   const rows = await collectActivationRows(model, inputs, options.calibrationData, options.awqRows ?? 512);
   const candidates: LayerCandidates[] = [];
-  for (const node of layers) {
-    const weight = candidateWeight(node, initializers) as OnnxTensor;
-    const activations = rows.get(node.input[0] ?? "");
-    const { columnMajor, k, n } = columns(node, weight);
-    if (activations === undefined || activations.width !== k) continue;
-    const half = weight.dataType === DataType.FLOAT16;
-    const choices: LayerChoice[] = allowed.map((bits) =>
-      bits === 16
-        ? { bits, bytes: k * n * (half ? 2 : 4), error: 0 }
-        : {
-            bits,
-            bytes: storedBytes(bits, k, n, blockSize, method, options.int4Symmetric === true, half),
-            error: layerError(columnMajor, k, n, activations, { ...options, bits, blockSize, method }),
-          },
-    );
-    candidates.push({ name: node.name ?? "", choices });
+  const gemm = method === "gptq" ? await onnxruntimeMatrixMultiply() : undefined;
+  try {
+    for (const node of layers) {
+      const weight = candidateWeight(node, initializers) as OnnxTensor;
+      const activations = rows.get(node.input[0] ?? "");
+      const { columnMajor, k, n } = columns(node, weight);
+      if (activations === undefined || activations.width !== k) continue;
+      const half = weight.dataType === DataType.FLOAT16;
+      const choices: LayerChoice[] = [];
+      for (const bits of allowed)
+        choices.push(
+          bits === 16
+            ? { bits, bytes: k * n * (half ? 2 : 4), error: 0 }
+            : {
+                bits,
+                bytes: storedBytes(bits, k, n, blockSize, method, options.int4Symmetric === true, half),
+                error: await layerError(columnMajor, k, n, activations, {
+                  ...options,
+                  bits,
+                  blockSize,
+                  method,
+                  ...(gemm !== undefined ? { matmul: gemm.matmul } : {}),
+                }),
+              },
+        );
+      candidates.push({ name: node.name ?? "", choices });
+    }
+  } finally {
+    await gemm?.release();
   }
   // The all-int4 size, measured: the same weight-only pass with no layer upgraded (RTN stands in
   // for the data-aware methods, whose stored bytes are the same up to AWQ's k scales per layer).
@@ -156,7 +171,7 @@ function columns(node: OnnxNode, weight: OnnxTensor): { columnMajor: Float32Arra
   return { columnMajor, k, n };
 }
 
-function layerError(
+async function layerError(
   columnMajor: Float32Array,
   k: number,
   n: number,
@@ -167,14 +182,16 @@ function layerError(
     method: NonNullable<WeightOnlyOptions["int4Method"]>;
     int4Symmetric?: boolean;
     gptqActOrder?: boolean;
+    matmul?: MatrixMultiply;
   },
-): number {
-  const result = quantizeBlocks(columnMajor, k, n, activations, {
+): Promise<number> {
+  const result = await quantizeBlocks(columnMajor, k, n, activations, {
     bits: o.bits,
     blockSize: o.blockSize,
     symmetric: o.int4Symmetric === true,
     method: o.method,
     actOrder: o.gptqActOrder === true,
+    ...(o.matmul !== undefined ? { matmul: o.matmul } : {}),
   });
   return relativeOutputError(columnMajor, effectiveWeights(result), k, n, activations);
 }

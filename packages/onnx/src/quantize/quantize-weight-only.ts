@@ -15,6 +15,7 @@ import { preprocessGraph, pruneUnusedInitializers } from "../graph/preprocess.js
 import { workingCopy } from "../model/model-io.js";
 import { DataType, type OnnxGraph, type OnnxModel, type OnnxNode, type OnnxTensor } from "../model/onnx-schema.js";
 import { makeTensor, readFloat32, tensorDims } from "../model/tensor-data.js";
+import { onnxruntimeMatrixMultiply } from "../runtime/onnxruntime-matmul.js";
 import { ONNX_OPS, WEIGHT_ONLY_INPUTS } from "./op-registry.js";
 import { ensureOpset } from "./opset.js";
 import { type CommonQuantizeOptions, recipeFromOptions, selectionReason } from "./options.js";
@@ -191,7 +192,10 @@ export async function quantizeWeightOnly(
   // dynamic use it for the weights their activation pass cannot reach).
   const bodySelection = options.allBodies ? { ...options, includeNodes: undefined } : options;
   const selection = () => (graph === top ? options : bodySelection);
-  function processGraph(g: OnnxGraph, enclosing: Map<string, { tensor: OnnxTensor; home: OnnxGraph }>): void {
+  async function processGraph(
+    g: OnnxGraph,
+    enclosing: Map<string, { tensor: OnnxTensor; home: OnnxGraph }>,
+  ): Promise<void> {
     const saved = { graph, index, out, dequantized, outer };
     graph = g;
     preprocessGraph(g);
@@ -203,13 +207,13 @@ export async function quantizeWeightOnly(
     for (const [k, t] of index.initializers) visible.set(k, { tensor: t, home: g });
     for (const node of g.node)
       for (const a of node.attribute)
-        for (const sub of [...(a.g ? [a.g] : []), ...(a.graphs ?? [])]) processGraph(sub, visible);
-    rewriteNodes();
+        for (const sub of [...(a.g ? [a.g] : []), ...(a.graphs ?? [])]) await processGraph(sub, visible);
+    await rewriteNodes();
     g.node = out;
     ({ graph, index, out, dequantized, outer } = saved);
   }
 
-  function rewriteNodes(): void {
+  async function rewriteNodes(): Promise<void> {
     for (const node of graph.node) {
       const op = node.opType ?? "";
       // int4 has no form for embedding tables and recurrent weights here; they are stored int8
@@ -338,13 +342,14 @@ export async function quantizeWeightOnly(
       const activations = dataAware ? awqRows.get(node.input[0] ?? "") : undefined;
       const fits = activations !== undefined && activations.width === k;
       const method = options.int4Method ?? "rtn";
-      const blocksResult = quantizeBlocks(columnMajor, k, n, fits ? activations : undefined, {
+      const blocksResult = await quantizeBlocks(columnMajor, k, n, fits ? activations : undefined, {
         bits: layerBits,
         blockSize,
         symmetric: symmetric4,
         // A MatMul whose input was not collected (inside a body) falls back to data-free RTN.
         method: (method === "awq" || method === "gptq") && !fits ? "rtn" : method,
         actOrder: options.gptqActOrder === true,
+        ...(gemm !== undefined ? { matmul: gemm.matmul } : {}),
       });
       const q = blocksResult.quantized;
       const blob = (blockSize * layerBits) / 8;
@@ -561,7 +566,13 @@ export async function quantizeWeightOnly(
     return output;
   }
 
-  processGraph(top, new Map());
+  // GPTQ's Cholesky, inverse and error updates are GEMMs: onnxruntime's MLAS runs them.
+  const gemm = bits === 4 && options.int4Method === "gptq" ? await onnxruntimeMatrixMultiply() : undefined;
+  try {
+    await processGraph(top, new Map());
+  } finally {
+    await gemm?.release();
+  }
   pruneUnusedInitializers(top);
   pruneSubgraphInitializers(top);
   if (usesMicrosoft && !model.opsetImport.some((o) => o.domain === MS))
