@@ -24,7 +24,8 @@ async function run(k: number, n: number, m: number, label: string, useOrt: boole
   const factors = random(m * 8, 13);
   const rows = new Float32Array(m * k);
   for (let r = 0; r < m; r++)
-    for (let i = 0; i < k; i++) rows[r * k + i] = (factors[r * 8 + (i % 8)] as number) + 0.3 * (noise[r * k + i] as number);
+    for (let i = 0; i < k; i++)
+      rows[r * k + i] = (factors[r * 8 + (i % 8)] as number) + 0.3 * (noise[r * k + i] as number);
   const gemm = useOrt ? await onnxruntimeMatrixMultiply() : undefined;
   const started = performance.now();
   await gptqQuantize(w, k, n, rows, m, { bits: 4, blockSize: 32, matmul: gemm?.matmul ?? jsMatrixMultiply });

@@ -1,4 +1,5 @@
 import { ZeropointError } from "@zeropoint/core";
+import { tensorBytes } from "../model/lazy-external.js";
 import type { OnnxGraph, OnnxNode, OnnxTensor } from "../model/onnx-schema.js";
 import { makeTensor, readFloat32, tensorDims } from "../model/tensor-data.js";
 import { floatAttribute, GraphIndex, getAttribute, intAttribute, nodeLabel } from "./graph-index.js";
@@ -81,7 +82,7 @@ function inlineConstantIfs(graph: OnnxGraph): void {
 }
 
 function conditionValue(t: OnnxTensor): boolean {
-  const raw = t.rawData;
+  const raw = tensorBytes(t);
   if (raw !== undefined && raw.length > 0) return raw.some((b) => b !== 0);
   return (t.int32Data?.[0] ?? 0) !== 0;
 }

@@ -4,7 +4,6 @@ import {
   openSync,
   readdirSync,
   readFileSync,
-  readSync,
   realpathSync,
   renameSync,
   rmSync,
@@ -14,6 +13,7 @@ import {
 } from "node:fs";
 import { basename, dirname, isAbsolute, join, normalize, resolve } from "node:path";
 import { isPathInside, onInterrupt, staleTempFiles, ZeropointError } from "@zeropoint/core";
+import { LAZY_FILE_KEY, lazyExternalRange, readRange } from "./lazy-external.js";
 import { ModelProtoType, type OnnxGraph, type OnnxModel, type OnnxTensor, toNumber } from "./onnx-schema.js";
 import { expectedByteLength, tensorDims } from "./tensor-data.js";
 
@@ -35,7 +35,16 @@ export interface LoadedModel {
  */
 export function loadModel(
   source: string | Uint8Array,
-  options: { baseDir?: string; allowDirs?: readonly string[] } = {},
+  options: {
+    baseDir?: string;
+    allowDirs?: readonly string[];
+    /**
+     * `inline` (default) reads external tensor data into the model; `lazy` checks it the same way
+     * but leaves it in its file, read one tensor at a time when a quantizer asks for it, so a model
+     * of any size loads in the memory of its graph ({@link saveModel} copies what stays unchanged).
+     */
+    externalData?: "inline" | "lazy";
+  } = {},
 ): LoadedModel {
   const path = typeof source === "string" ? source : undefined;
   const label = path ?? "<bytes>";
@@ -60,7 +69,7 @@ export function loadModel(
   if (model.opsetImport.length === 0) throw new ZeropointError("invalid-model", `${label}: model declares no opset`);
   checkGraphStructure(model.graph, label);
   const baseDir = options.baseDir ?? (path !== undefined ? dirname(resolve(path)) : undefined);
-  const allowed = { baseDir, allowDirs: options.allowDirs ?? [] };
+  const allowed = { baseDir, allowDirs: options.allowDirs ?? [], lazy: options.externalData === "lazy" };
   forEachTensor(model.graph, (t, where) => validateTensor(t, where, label, allowed));
   return path === undefined ? { model } : { model, path };
 }
@@ -139,6 +148,8 @@ export function forEachTensor(graph: OnnxGraph, visit: (t: OnnxTensor, where: st
 interface AllowedDirs {
   readonly baseDir: string | undefined;
   readonly allowDirs: readonly string[];
+  /** Leave checked external data in its file (see loadModel's `externalData`). */
+  readonly lazy?: boolean;
 }
 
 function validateTensor(t: OnnxTensor, where: string, label: string, allowed: AllowedDirs): void {
@@ -256,19 +267,16 @@ function readExternal(
       `${label}: ${where} external length ${length} but dims need ${expected} bytes`,
     );
   }
-  const data = new Uint8Array(length);
-  const fd = openSync(file, "r");
-  try {
-    let read = 0;
-    while (read < length) {
-      const n = readSync(fd, data, read, length - read, offset + read);
-      if (n === 0) break;
-      read += n;
-    }
-  } finally {
-    closeSync(fd);
+  if (allowed.lazy) {
+    t.externalData = [
+      { key: "location", value: location },
+      { key: "offset", value: String(offset) },
+      { key: "length", value: String(length) },
+      { key: LAZY_FILE_KEY, value: file },
+    ];
+    return;
   }
-  t.rawData = data;
+  t.rawData = readRange(file, offset, length);
   // Remove the fields rather than set defaults, so an inlined model encodes exactly like one that
   // never had external data.
   delete t.dataLocation;
@@ -306,11 +314,17 @@ export function saveModel(
     throw new ZeropointError("io-error", `cannot write ${path}: it is a directory`);
   const graph = model.graph as OnnxGraph;
   let inlineBytes = 0;
+  let lazyTensors = 0;
   forEachTensor(graph, (t) => {
     inlineBytes += t.rawData?.length ?? 0;
+    if (lazyExternalRange(t) !== undefined) lazyTensors++;
   });
   const mode = options.externalData ?? "auto";
-  const external = mode === "always" || (mode === "auto" && inlineBytes > PROTOBUF_LIMIT - 64 * 1024 * 1024);
+  if (mode === "never" && lazyTensors > 0)
+    throw new ZeropointError("invalid-argument", `${path}: ${lazyTensors} tensors are still in external data files`);
+  // A model loaded lazily keeps its weights in a data file: so does its output, whatever its size.
+  const external =
+    mode === "always" || (mode === "auto" && (lazyTensors > 0 || inlineBytes > PROTOBUF_LIMIT - 64 * 1024 * 1024));
   const suffix = `.tmp-${process.pid}-${Math.random().toString(36).slice(2)}`;
   const tmpModel = `${path}${suffix}`;
   const dataName = `${basename(path)}.data`;
@@ -323,33 +337,40 @@ export function saveModel(
     rmSync(tmpData, { force: true });
   });
   let dataBytes = 0;
+  // External data is written by pointing the model's own tensors at the data file while it is
+  // encoded and restoring them after: no copy of the model (a clone would double peak memory).
+  const restore: (() => void)[] = [];
   try {
-    let toWrite = model;
     if (external) {
       const threshold = options.externalThreshold ?? 1024;
-      const chunks: Uint8Array[] = [];
-      const clone = structuredCloneModel(model);
-      forEachTensor(clone.graph as OnnxGraph, (t) => {
-        const raw = t.rawData;
-        if (raw === undefined || raw.length < threshold) return;
-        // 4 KiB alignment lets runtimes mmap the weights.
-        const pad = (4096 - (dataBytes % 4096)) % 4096;
-        if (pad > 0) chunks.push(new Uint8Array(pad));
-        const offset = dataBytes + pad;
-        chunks.push(raw);
-        dataBytes = offset + raw.length;
-        t.rawData = new Uint8Array(0);
-        t.dataLocation = 1;
-        t.externalData = [
-          { key: "location", value: dataName },
-          { key: "offset", value: String(offset) },
-          { key: "length", value: String(raw.length) },
-        ];
-      });
-      writeChunks(tmpData, chunks);
-      toWrite = clone;
+      const fd = openSync(tmpData, "w");
+      try {
+        forEachTensor(graph, (t) => {
+          const lazy = lazyExternalRange(t);
+          const raw = t.rawData;
+          const length = lazy?.length ?? raw?.length ?? 0;
+          if (lazy === undefined && (raw === undefined || raw.length < threshold)) return;
+          // 4 KiB alignment lets runtimes mmap the weights.
+          const offset = Math.ceil(dataBytes / 4096) * 4096;
+          if (lazy !== undefined) copyRange(lazy.file, lazy.offset, length, fd, offset);
+          else writeAll(fd, raw as Uint8Array, offset);
+          dataBytes = offset + length;
+          const saved = { rawData: t.rawData, dataLocation: t.dataLocation, externalData: t.externalData };
+          restore.push(() => Object.assign(t, saved));
+          t.rawData = new Uint8Array(0);
+          t.dataLocation = 1;
+          t.externalData = [
+            { key: "location", value: dataName },
+            { key: "offset", value: String(offset) },
+            { key: "length", value: String(length) },
+          ];
+        });
+      } finally {
+        closeSync(fd);
+      }
     }
-    const bytes = encodeModel(toWrite);
+    const bytes = encodeModel(model);
+    for (const undo of restore.splice(0).reverse()) undo();
     if (bytes.length > PROTOBUF_LIMIT) {
       throw new ZeropointError(
         "io-error",
@@ -361,6 +382,7 @@ export function saveModel(
     renameSync(tmpModel, path);
     return { modelBytes: bytes.length, dataBytes };
   } catch (cause) {
+    for (const undo of restore.reverse()) undo();
     rmSync(tmpModel, { force: true });
     rmSync(tmpData, { force: true });
     if (cause instanceof ZeropointError) throw cause;
@@ -384,15 +406,19 @@ export function removeStaleTempFiles(dir: string, targets: readonly string[]): v
   for (const name of staleTempFiles(names, targets)) rmSync(join(dir, name), { force: true });
 }
 
-function writeChunks(path: string, chunks: Uint8Array[]): void {
-  const fd = openSync(path, "w");
-  try {
-    for (const c of chunks) {
-      let written = 0;
-      while (written < c.length) written += writeSync(fd, c.subarray(written));
-    }
-  } finally {
-    closeSync(fd);
+function writeAll(fd: number, data: Uint8Array, position: number): void {
+  let written = 0;
+  while (written < data.length) written += writeSync(fd, data, written, data.length - written, position + written);
+}
+
+/** Copies a tensor's bytes from its source data file in 16 MiB pieces (one piece in memory). */
+function copyRange(file: string, offset: number, length: number, fd: number, position: number): void {
+  const piece = new Uint8Array(Math.min(length, 16 * 1024 * 1024));
+  for (let done = 0; done < length; done += piece.length) {
+    const n = Math.min(piece.length, length - done);
+    const view = piece.subarray(0, n);
+    readRange(file, offset + done, n, view);
+    writeAll(fd, view, position + done);
   }
 }
 

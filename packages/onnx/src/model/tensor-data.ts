@@ -1,4 +1,5 @@
 import { halfToFloat, ZeropointError } from "@zeropoint/core";
+import { tensorBytes } from "./lazy-external.js";
 import { DATA_TYPE_BITS, DataType, type OnnxTensor, toNumber } from "./onnx-schema.js";
 
 /** Dims of a tensor as numbers. */
@@ -18,8 +19,7 @@ export function expectedByteLength(t: OnnxTensor): number | undefined {
   return Math.ceil((tensorSize(t) * bits) / 8);
 }
 
-function littleEndianView(t: OnnxTensor): DataView {
-  const raw = t.rawData as Uint8Array;
+function littleEndianView(raw: Uint8Array): DataView {
   return new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
 }
 
@@ -27,12 +27,19 @@ function littleEndianView(t: OnnxTensor): DataView {
 export function readFloat32(t: OnnxTensor): Float32Array {
   const n = tensorSize(t);
   const type = t.dataType ?? 0;
-  const hasRaw = t.rawData !== undefined && t.rawData.length > 0;
+  const raw = tensorBytes(t);
+  const hasRaw = raw !== undefined && raw.length > 0;
   if (type === DataType.FLOAT) {
     if (hasRaw) {
-      checkRaw(t, n * 4);
+      checkRaw(t, raw, n * 4);
+      // x86-64 and arm64 are little-endian, as ONNX raw data is: an aligned buffer is copied whole.
+      // A fresh read of external data is the caller's own: viewed, not copied.
+      if (raw.byteOffset % 4 === 0) {
+        const view = new Float32Array(raw.buffer, raw.byteOffset, n);
+        return raw === t.rawData ? view.slice() : view;
+      }
       const out = new Float32Array(n);
-      const view = littleEndianView(t);
+      const view = littleEndianView(raw);
       for (let i = 0; i < n; i++) out[i] = view.getFloat32(i * 4, true);
       return out;
     }
@@ -40,16 +47,16 @@ export function readFloat32(t: OnnxTensor): Float32Array {
   }
   if (type === DataType.DOUBLE) {
     if (hasRaw) {
-      checkRaw(t, n * 8);
-      const view = littleEndianView(t);
+      checkRaw(t, raw, n * 8);
+      const view = littleEndianView(raw);
       return Float32Array.from({ length: n }, (_, i) => view.getFloat64(i * 8, true));
     }
     return checkCount(t, Float32Array.from(t.doubleData ?? []), n);
   }
   if (type === DataType.FLOAT16) {
     if (hasRaw) {
-      checkRaw(t, n * 2);
-      const view = littleEndianView(t);
+      checkRaw(t, raw, n * 2);
+      const view = littleEndianView(raw);
       return Float32Array.from({ length: n }, (_, i) => halfToFloat(view.getUint16(i * 2, true)));
     }
     return checkCount(t, Float32Array.from(t.int32Data ?? [], halfToFloat), n);
@@ -61,13 +68,14 @@ export function readFloat32(t: OnnxTensor): Float32Array {
 export function readIntegers(t: OnnxTensor): number[] {
   const n = tensorSize(t);
   const type = t.dataType ?? 0;
-  const hasRaw = t.rawData !== undefined && t.rawData.length > 0;
+  const raw = tensorBytes(t);
+  const hasRaw = raw !== undefined && raw.length > 0;
   if (!hasRaw) {
     if (type === DataType.INT64) return checkCount(t, (t.int64Data ?? []).map(toNumber), n);
     if (type === DataType.UINT64) return checkCount(t, (t.uint64Data ?? []).map(toNumber), n);
     return checkCount(t, [...(t.int32Data ?? [])], n);
   }
-  const view = littleEndianView(t);
+  const view = littleEndianView(raw);
   const read: Record<number, [number, (o: number) => number]> = {
     [DataType.INT64]: [8, (o) => Number(view.getBigInt64(o, true))],
     [DataType.UINT64]: [8, (o) => Number(view.getBigUint64(o, true))],
@@ -83,15 +91,15 @@ export function readIntegers(t: OnnxTensor): number[] {
   if (entry === undefined)
     throw new ZeropointError("invalid-model", `tensor ${t.name ?? "?"}: data type ${type} is not an integer type`);
   const [size, get] = entry;
-  checkRaw(t, n * size);
+  checkRaw(t, raw, n * size);
   return Array.from({ length: n }, (_, i) => get(i * size));
 }
 
-function checkRaw(t: OnnxTensor, bytes: number): void {
-  if ((t.rawData as Uint8Array).length !== bytes) {
+function checkRaw(t: OnnxTensor, raw: Uint8Array, bytes: number): void {
+  if (raw.length !== bytes) {
     throw new ZeropointError(
       "invalid-model",
-      `tensor ${t.name ?? "?"}: raw data has ${(t.rawData as Uint8Array).length} bytes, dims [${tensorDims(t).join(", ")}] need ${bytes}`,
+      `tensor ${t.name ?? "?"}: raw data has ${raw.length} bytes, dims [${tensorDims(t).join(", ")}] need ${bytes}`,
     );
   }
 }
