@@ -1,6 +1,7 @@
 import { ZeropointError } from "@zeropoint/core";
 import { modelInputSpecs } from "../model/input-specs.js";
-import { encodeModel } from "../model/model-io.js";
+import { lazyExternalRange } from "../model/lazy-external.js";
+import { encodeModel, forEachTensor } from "../model/model-io.js";
 import type { OnnxModel } from "../model/onnx-schema.js";
 import { loadOnnxruntime } from "../runtime/onnxruntime.js";
 import { exposeTensors, makeFeeds, outputAsFloat32 } from "./calibrate.js";
@@ -18,6 +19,14 @@ export async function collectActivationRows(
   source: CalibrationSource,
   maxRows: number,
 ): Promise<Map<string, { rows: Float32Array; count: number; width: number }>> {
+  if (model.graph)
+    forEachTensor(model.graph, (t) => {
+      if (lazyExternalRange(t) !== undefined)
+        throw new ZeropointError(
+          "invalid-argument",
+          `tensor ${t.name ?? "?"} is still in its external data file: calibration runs the float model from memory, so load it with external data inlined`,
+        );
+    });
   const ort = await loadOnnxruntime();
   const specs = modelInputSpecs(model);
   const session = await ort.InferenceSession.create(encodeModel(exposeTensors(model, [...tensors])), {
