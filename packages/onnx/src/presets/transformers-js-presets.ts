@@ -42,7 +42,7 @@ export const TRANSFORMERS_JS_PRESETS = {
   q4: {
     suffix: "_q4",
     summary:
-      "int4 MatMulNBits (block 32, asymmetric) for MatMul/Gemm: GPTQ with --calib-data, HQQ without; embeddings, recurrent weights and the output projection int8 behind DequantizeLinear",
+      "int4 MatMulNBits (block 32, asymmetric) for MatMul/Gemm: GPTQ with --calib-data, HQQ without; embeddings 4-bit GatherBlockQuantized, recurrent weights and the output projection int8 behind DequantizeLinear; a tied embedding/output projection is stored once (8-bit blocks read by both)",
   },
   q4f16: { suffix: "_q4f16", summary: "q4, then the rest converted as fp16" },
   bnb4: {

@@ -14,7 +14,7 @@ import { attributes, GraphIndex, getAttribute, intAttribute } from "../graph/gra
 import { preprocessGraph, pruneUnusedInitializers } from "../graph/preprocess.js";
 import { workingCopy } from "../model/model-io.js";
 import { DataType, type OnnxGraph, type OnnxModel, type OnnxNode, type OnnxTensor } from "../model/onnx-schema.js";
-import { makeTensor, readFloat32, tensorDims } from "../model/tensor-data.js";
+import { makeInt64Tensor, makeTensor, readFloat32, tensorDims } from "../model/tensor-data.js";
 import { onnxruntimeMatrixMultiply } from "../runtime/onnxruntime-matmul.js";
 import { ONNX_OPS, WEIGHT_ONLY_INPUTS } from "./op-registry.js";
 import { ensureOpset } from "./opset.js";
@@ -155,6 +155,11 @@ export async function quantizeWeightOnly(
     }
   };
   collect(top);
+  // Tied embedding / output projection (an LM head whose weight is the embedding table transposed,
+  // as exporters write tied weights): found once, stored once (see sharedTable).
+  const tied = bits === 4 && !blockedDq ? findTiedHeads(top, options, recipe) : new Map<string, TiedHead>();
+  const tiedTables = new Map([...tied.values()].map((t) => [t.table, t] as const));
+  const shared = new Map<string, SharedTable>();
   // int8 copies of a weight, by the graph that holds it: two branches reading one outer weight share one copy.
   const stored = new Map<OnnxGraph, Map<string, { values: string; scale: string; zeroPoint: string; axis?: number }>>();
   const quantizedNodes: string[] = [];
@@ -237,7 +242,8 @@ export async function quantizeWeightOnly(
           index.initializers.has(node.input[0] ?? "")
         ) {
           quantizedNodes.push(node.name ?? "");
-          out.push(gatherBlockQuantized(node, table));
+          const tie = graph === top ? tiedTables.get(node.input[0] ?? "") : undefined;
+          out.push(tie !== undefined ? await tiedGather(node, tie) : gatherBlockQuantized(node, table));
           usesMicrosoft = true;
           continue;
         }
@@ -258,6 +264,13 @@ export async function quantizeWeightOnly(
         const replaced = [...node.input];
         for (const w of inputs) replaced[w.input] = int8Weight(node, w.input, w.axis);
         out.push({ ...node, input: replaced });
+        continue;
+      }
+      const tiedHead = graph === top && op === "MatMul" ? tied.get(node.input[1] ?? "") : undefined;
+      if (tiedHead !== undefined && tiedHead.node === node) {
+        quantizedNodes.push(node.name ?? "");
+        out.push(...(await tiedMatMul(node, tiedHead)));
+        usesMicrosoft = true;
         continue;
       }
       const chosenBits = bits === 4 && !blockedDq ? options.layerBits?.[node.name ?? ""] : undefined;
@@ -355,7 +368,7 @@ export async function quantizeWeightOnly(
       const blob = (blockSize * layerBits) / 8;
       const packed = new Uint8Array(n * blocks * blob);
       const perByte = 8 / layerBits;
-      const top = 2 ** layerBits - 1;
+      const maxLevel = 2 ** layerBits - 1;
       for (let col = 0; col < n; col++)
         for (let bl = 0; bl < blocks; bl++)
           for (let j = 0; j < blockSize; j++) {
@@ -364,7 +377,7 @@ export async function quantizeWeightOnly(
             const level =
               kk < k
                 ? (q.levels[col * k + kk] as number)
-                : Math.min(top, Math.max(0, Math.round(q.zeroPoints[col * blocks + bl] as number)));
+                : Math.min(maxLevel, Math.max(0, Math.round(q.zeroPoints[col * blocks + bl] as number)));
             const byte = (col * blocks + bl) * blob + Math.floor(j / perByte);
             packed[byte] = (packed[byte] as number) | (level << (layerBits * (j % perByte)));
           }
@@ -532,6 +545,114 @@ export async function quantizeWeightOnly(
     };
   }
 
+  /**
+   * The one stored copy of a tied table: [V, H] quantized in blocks along H at the head's bits (8
+   * when the output projection would be int8, else 4), laid out as GatherBlockQuantized reads it,
+   * which is byte for byte MatMulNBits' [N, blocks, blob] for W = table^T. GPTQ fits it on the
+   * head's activations; AWQ (input scaling) and HQQ (float zero points) have no form the lookup
+   * can read, so they give round to nearest here.
+   */
+  async function sharedTable(tie: TiedHead): Promise<SharedTable> {
+    const known = shared.get(tie.table);
+    if (known !== undefined) return known;
+    const table = index.initializers.get(tie.table) as OnnxTensor;
+    const [v, h] = tensorDims(table) as [number, number];
+    const method = options.int4Method === "gptq" || options.int4Method === "mse" ? options.int4Method : "rtn";
+    const rows = awqRows.get(tie.node.input[0] ?? "");
+    const result = await quantizeBlocks(
+      readFloat32(table),
+      h,
+      v,
+      rows !== undefined && rows.width === h ? rows : undefined,
+      {
+        bits: tie.bits,
+        blockSize,
+        method: method === "gptq" && (rows === undefined || rows.width !== h) ? "rtn" : method,
+        ...(gemm !== undefined ? { matmul: gemm.matmul } : {}),
+      },
+    );
+    const q = result.quantized;
+    const perByte = 8 / tie.bits;
+    const blocks = h / blockSize;
+    const data = new Uint8Array((v * h) / perByte);
+    for (let i = 0; i < v * h; i++) {
+      const byte = Math.floor(i / perByte);
+      data[byte] = (data[byte] as number) | ((q.levels[i] as number) << (tie.bits * (i % perByte)));
+    }
+    const zpWidth = Math.ceil(blocks / perByte);
+    const zeroPoints = new Uint8Array(v * zpWidth);
+    for (let r = 0; r < v; r++)
+      for (let b = 0; b < blocks; b++) {
+        const byte = r * zpWidth + Math.floor(b / perByte);
+        zeroPoints[byte] =
+          (zeroPoints[byte] as number) | ((q.zeroPoints[r * blocks + b] as number) << (tie.bits * (b % perByte)));
+      }
+    const entry: SharedTable = {
+      data: index.uniqueName(`${tie.table}_Q${tie.bits}`),
+      scales: index.uniqueName(`${tie.table}_scales`),
+      zeroPoints: index.uniqueName(`${tie.table}_zero_points`),
+      v,
+      h,
+      blocks,
+      zpWidth,
+      bits: tie.bits,
+      outputHalf: table.dataType === DataType.FLOAT16,
+    };
+    graph.initializer.push(
+      makeTensor(entry.data, [v, h / perByte], data),
+      scaleTensor(entry.scales, [v, blocks], q.scales, entry.outputHalf),
+      makeTensor(entry.zeroPoints, [v, zpWidth], zeroPoints),
+    );
+    shared.set(tie.table, entry);
+    return entry;
+  }
+
+  async function tiedGather(node: OnnxNode, tie: TiedHead): Promise<OnnxNode> {
+    const t = await sharedTable(tie);
+    return {
+      name: index.uniqueName(`${node.name ?? "Gather"}_GatherBlockQuantized`),
+      opType: "GatherBlockQuantized",
+      domain: MS,
+      input: [t.data, node.input[1] as string, t.scales, t.zeroPoints],
+      output: [...node.output],
+      attribute: attributes({ gather_axis: 0, quantize_axis: 1, block_size: blockSize, bits: t.bits }),
+    };
+  }
+
+  /** The head reads the shared table through Reshapes onnxruntime folds at load (the file holds it once). */
+  async function tiedMatMul(node: OnnxNode, tie: TiedHead): Promise<OnnxNode[]> {
+    const t = await sharedTable(tie);
+    const label = node.name ?? "MatMul";
+    const blob = (blockSize * t.bits) / 8;
+    const reshape = (input: string, dims: number[], what: string): OnnxNode => {
+      const shape = index.uniqueName(`${label}_${what}_shape`);
+      graph.initializer.push(makeInt64Tensor(shape, [dims.length], dims));
+      return {
+        name: index.uniqueName(`${label}_${what}_Reshape`),
+        opType: "Reshape",
+        input: [input, shape],
+        output: [index.uniqueName(`${label}_${what}`)],
+        attribute: [],
+      };
+    };
+    const b = reshape(t.data, [t.v, t.blocks, blob], "B");
+    const scales = reshape(t.scales, [t.v * t.blocks], "scales");
+    const zeroPoints = reshape(t.zeroPoints, [t.v * t.zpWidth], "zero_points");
+    return [
+      b,
+      scales,
+      zeroPoints,
+      {
+        name: index.uniqueName(`${label}_MatMulNBits`),
+        opType: "MatMulNBits",
+        domain: MS,
+        input: [node.input[0] as string, b.output[0], scales.output[0], zeroPoints.output[0]] as string[],
+        output: [...node.output],
+        attribute: attributes({ K: t.h, N: t.v, bits: t.bits, block_size: blockSize }),
+      },
+    ];
+  }
+
   /** int4 symmetric blocks along the weight's input-channel/K axis, behind DequantizeLinear-21. */
   function blockedInt4(node: OnnxNode, name: string, tensor: OnnxTensor): string {
     const dims = tensorDims(tensor);
@@ -617,4 +738,82 @@ function pruneSubgraphInitializers(graph: OnnxGraph): void {
 function unit(node: OnnxNode, name: string): boolean {
   const a = getAttribute(node, name);
   return a?.f === undefined || a.f === null || a.f === 1;
+}
+
+/** An output projection whose weight is an embedding table transposed. */
+interface TiedHead {
+  readonly node: OnnxNode;
+  /** The Gather's table (the copy kept). */
+  readonly table: string;
+  /** 8 where the projection would be stored int8 (the default), else 4. */
+  readonly bits: 4 | 8;
+}
+
+/** Names and layout of a tied table's one stored copy. */
+interface SharedTable {
+  readonly data: string;
+  readonly scales: string;
+  readonly zeroPoints: string;
+  readonly v: number;
+  readonly h: number;
+  readonly blocks: number;
+  readonly zpWidth: number;
+  readonly bits: 4 | 8;
+  readonly outputHalf: boolean;
+}
+
+/**
+ * Tied heads of the main graph, by head weight name: a MatMul whose constant [H, V] weight is
+ * exactly (bit for bit) the transpose of a constant [V, H] table read by a Gather on axis 0, both
+ * selected for quantization, H a multiple of the block and the head not kept float. Compared
+ * exactly, so only a real tie (an exporter's transposed copy) is shared, never a look-alike.
+ */
+function findTiedHeads(
+  graph: OnnxGraph,
+  options: WeightOnlyOptions,
+  recipe: ReturnType<typeof recipeFromOptions>,
+): Map<string, TiedHead> {
+  const blockSize = options.blockSize ?? 32;
+  const initializers = new Map(graph.initializer.map((t) => [t.name ?? "", t] as const));
+  const outputs = new Set(graph.output.map((o) => o.name ?? ""));
+  const tables = graph.node
+    .filter(
+      (n) =>
+        n.opType === "Gather" &&
+        (n.domain ?? "") === "" &&
+        intAttribute(n, "axis", 0) === 0 &&
+        options.int4Embeddings !== "int8" &&
+        selectionReason(n, options, recipe) === undefined,
+    )
+    .map((n) => initializers.get(n.input[0] ?? ""))
+    .filter((t): t is OnnxTensor => t?.dataType === DataType.FLOAT && tensorDims(t).length === 2);
+  const found = new Map<string, TiedHead>();
+  for (const node of graph.node) {
+    if (node.opType !== "MatMul" || (node.domain ?? "") !== "" || selectionReason(node, options, recipe) !== undefined)
+      continue;
+    const layer = options.layerBits?.[node.name ?? ""];
+    if (layer === 16) continue;
+    const weight = initializers.get(node.input[1] ?? "");
+    if (weight?.dataType !== DataType.FLOAT || tensorDims(weight).length !== 2) continue;
+    const [h, v] = tensorDims(weight) as [number, number];
+    if (h % blockSize !== 0) continue;
+    for (const table of tables) {
+      const [tv, th] = tensorDims(table) as [number, number];
+      if (tv !== v || th !== h || found.has(node.input[1] ?? "")) continue;
+      const w = readFloat32(weight);
+      const t = readFloat32(table);
+      let same = true;
+      for (let i = 0; i < h && same; i++)
+        for (let j = 0; j < v; j++)
+          if (!Object.is(w[i * v + j], t[j * h + i])) {
+            same = false;
+            break;
+          }
+      if (!same) continue;
+      const projection = outputs.has(node.output[0] ?? "") && options.int4OutputProjection !== "int4";
+      const bits: 4 | 8 = layer === 8 || (layer === undefined && projection) ? 8 : 4;
+      found.set(node.input[1] ?? "", { node, table: table.name ?? "", bits });
+    }
+  }
+  return found;
 }
