@@ -549,15 +549,15 @@ export async function quantizeWeightOnly(
    * The one stored copy of a tied table: [V, H] quantized in blocks along H at the head's bits (8
    * when the output projection would be int8, else 4), laid out as GatherBlockQuantized reads it,
    * which is byte for byte MatMulNBits' [N, blocks, blob] for W = table^T. GPTQ fits it on the
-   * head's activations; AWQ (input scaling) and HQQ (float zero points) have no form the lookup
-   * can read, so they give round to nearest here.
+   * head's activations when the method is GPTQ, otherwise the table is round to nearest (at 4
+   * bits only a round-to-nearest head is shared, see findTiedHeads).
    */
   async function sharedTable(tie: TiedHead): Promise<SharedTable> {
     const known = shared.get(tie.table);
     if (known !== undefined) return known;
     const table = index.initializers.get(tie.table) as OnnxTensor;
     const [v, h] = tensorDims(table) as [number, number];
-    const method = options.int4Method === "gptq" || options.int4Method === "mse" ? options.int4Method : "rtn";
+    const method = options.int4Method === "gptq" ? "gptq" : "rtn";
     const rows = awqRows.get(tie.node.input[0] ?? "");
     const result = await quantizeBlocks(
       readFloat32(table),
@@ -812,6 +812,11 @@ function findTiedHeads(
       if (!same) continue;
       const projection = outputs.has(node.output[0] ?? "") && options.int4OutputProjection !== "int4";
       const bits: 4 | 8 = layer === 8 || (layer === undefined && projection) ? 8 : 4;
+      // At 4 bits the lookup is asymmetric round to nearest; a head quantized any other way wants
+      // other levels (measured on the zoo GPT: GPTQ's head levels used for the lookup too raise
+      // perplexity 19.511 -> 19.554), so only a head that would get the same levels is shared.
+      const method = options.int4Method ?? "rtn";
+      if (bits === 4 && (method !== "rtn" || options.int4Symmetric === true)) continue;
       found.set(node.input[1] ?? "", { node, table: table.name ?? "", bits });
     }
   }
