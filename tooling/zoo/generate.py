@@ -582,6 +582,7 @@ def make_gpt(corpus):
             "variants": ["model.onnx"],
         },
     )
+    hf_files.gpt_files(os.path.join(OUT, name))
 
 
 MODELS = {

@@ -1,7 +1,7 @@
 """Writes the files transformers.js needs beside a zoo model (config.json, tokenizer.json,
 tokenizer_config.json), from the model's vocab.json. Standard library only, so the committed files
-can be rewritten without torch: `python3 tooling/zoo/hf_files.py bert`. generate.py calls it after
-exporting the BERT-style encoder.
+can be rewritten without torch: `python3 tooling/zoo/hf_files.py bert gpt`. generate.py calls it after
+exporting the BERT-style encoder and the character GPT.
 
 The tokenizer reproduces generate.py's encoding exactly: lowercase, words are runs of [a-z0-9]
 (everything else separates and is dropped), [UNK] for words outside the vocabulary, [CLS] first,
@@ -68,7 +68,46 @@ def bert_files(folder):
         print(f"  wrote {os.path.relpath(os.path.join(folder, name), os.path.join(HERE, '..', '..'))}")
 
 
-WRITERS = {"bert": bert_files}
+def gpt_files(folder):
+    """A character-level GPT-2-style directory: BPE with one token per character and no merges (so
+    every character of vocab.json is one id, as generate.py encodes text), Fuse decoding, no cache
+    inputs (transformers.js feeds only input_ids then)."""
+    with open(os.path.join(folder, "vocab.json")) as f:
+        chars = json.load(f)
+    vocab = {c: i for i, c in enumerate(chars)}
+    tokenizer = {
+        "version": "1.0",
+        "truncation": None,
+        "padding": None,
+        "added_tokens": [],
+        "normalizer": None,
+        "pre_tokenizer": None,
+        "post_processor": None,
+        "decoder": {"type": "Fuse"},
+        "model": {"type": "BPE", "vocab": vocab, "merges": [], "unk_token": None, "dropout": None,
+                  "continuing_subword_prefix": None, "end_of_word_suffix": None, "fuse_unk": False,
+                  "byte_fallback": False, "ignore_merges": False},
+    }
+    config = {
+        "model_type": "gpt2",
+        "architectures": ["GPT2LMHeadModel"],
+        "vocab_size": len(chars),
+        "n_embd": 128,
+        "n_layer": 2,
+        "n_head": 4,
+        "n_positions": 64,
+        "use_cache": False,
+    }
+    tokenizer_config = {"tokenizer_class": "PreTrainedTokenizer", "model_max_length": 64}
+    for name, content in (("tokenizer.json", tokenizer), ("config.json", config),
+                          ("tokenizer_config.json", tokenizer_config)):
+        with open(os.path.join(folder, name), "w") as f:
+            json.dump(content, f, indent=1 if name != "tokenizer.json" else None)
+            f.write("\n")
+        print(f"  wrote {os.path.relpath(os.path.join(folder, name), os.path.join(HERE, '..', '..'))}")
+
+
+WRITERS = {"bert": bert_files, "gpt": gpt_files}
 
 if __name__ == "__main__":
     for name in sys.argv[1:] or list(WRITERS):

@@ -140,3 +140,112 @@ describe("transformers.js presets on the zoo BERT-style encoder", () => {
     }
   });
 });
+
+/**
+ * The decoder: the zoo's character GPT as a transformers.js GPT-2-style directory (config.json, a
+ * character BPE tokenizer.json, no cache inputs), every preset through AutoModelForCausalLM on its
+ * 256 held-out windows: perplexity against the targets and next-character agreement with fp32.
+ * Bars: the zoo's (perplexity within 5% of float at 8 and 16 bits, 15% at 4 bits).
+ */
+describe("transformers.js presets on the zoo character GPT (decoder)", () => {
+  const gptIds = parseNpyTensor(readFileSync(zoo("gpt", "eval/input_ids.npy")), "input_ids.npy");
+  const targets = parseNpyTensor(readFileSync(zoo("gpt", "eval/targets.npy")), "targets.npy");
+  const gptFloatBytes = statSync(zoo("gpt", "model.onnx")).size;
+
+  beforeAll(async () => {
+    mkdirSync(join(work, "gpt", "onnx"), { recursive: true });
+    for (const f of ["config.json", "tokenizer.json", "tokenizer_config.json"])
+      copyFileSync(zoo("gpt", f), join(work, "gpt", f));
+    copyFileSync(zoo("gpt", "model.onnx"), join(work, "gpt", "onnx", "model.onnx"));
+    const run = await runCli([
+      "quantize",
+      join(work, "gpt"),
+      "--preset",
+      "all",
+      "--calib-data",
+      zoo("gpt", "calib"),
+      "--json",
+    ]);
+    expect(run.err).toBe("");
+    expect(run.code).toBe(0);
+    hf = await import("@huggingface/transformers");
+    hf.env.allowRemoteModels = false;
+    hf.env.localModelPath = work;
+  });
+
+  /** Logits of every held-out window through transformers.js' causal-LM forward. */
+  async function logits(dtype: string): Promise<{ data: Float32Array; vocab: number }> {
+    const model = await hf.AutoModelForCausalLM.from_pretrained("gpt", { dtype: dtype as never, device: "cpu" });
+    const [n, t] = gptIds.dims as [number, number];
+    const parts: Float32Array[] = [];
+    let vocab = 0;
+    try {
+      for (let start = 0; start < n; start += 64) {
+        const rows = Math.min(64, n - start);
+        const input = BigInt64Array.from((gptIds.data as BigInt64Array).subarray(start * t, (start + rows) * t));
+        const out = (await model({ input_ids: new hf.Tensor("int64", input, [rows, t]) })).logits;
+        vocab = out.dims[2] as number;
+        parts.push(Float32Array.from(out.data as Float32Array));
+      }
+    } finally {
+      await model.dispose();
+    }
+    const data = new Float32Array(parts.reduce((a, p) => a + p.length, 0));
+    let at = 0;
+    for (const p of parts) {
+      data.set(p, at);
+      at += p.length;
+    }
+    return { data, vocab };
+  }
+
+  const argmax = (l: Float32Array, p: number, v: number) => {
+    let best = 0;
+    for (let k = 1; k < v; k++) if ((l[p * v + k] as number) > (l[p * v + best] as number)) best = k;
+    return best;
+  };
+  const perplexity = (l: Float32Array, v: number) => {
+    let nll = 0;
+    const y = targets.data as BigInt64Array;
+    for (let p = 0; p < y.length; p++) {
+      let max = Number.NEGATIVE_INFINITY;
+      for (let k = 0; k < v; k++) max = Math.max(max, l[p * v + k] as number);
+      let sum = 0;
+      for (let k = 0; k < v; k++) sum += Math.exp((l[p * v + k] as number) - max);
+      nll += Math.log(sum) + max - (l[p * v + Number(y[p])] as number);
+    }
+    return Math.exp(nll / y.length);
+  };
+
+  it("every dtype loads through AutoModelForCausalLM; perplexity within the zoo's bounds of fp32", async () => {
+    const float = await logits("fp32");
+    const floatPpl = perplexity(float.data, float.vocab);
+    const meta = JSON.parse(readFileSync(zoo("gpt", "meta.json"), "utf8")) as { float: { perplexity: number } };
+    // transformers.js runs the same file in the same onnxruntime: the generator's perplexity to 1e-4.
+    expect(Math.abs(floatPpl / meta.float.perplexity - 1)).toBeLessThan(1e-4);
+    for (const [dtype, file] of Object.entries(FILES)) {
+      const got = await logits(dtype);
+      const ppl = perplexity(got.data, got.vocab);
+      const positions = got.data.length / got.vocab;
+      let same = 0;
+      for (let p = 0; p < positions; p++)
+        if (argmax(got.data, p, got.vocab) === argmax(float.data, p, float.vocab)) same++;
+      const size = statSync(join(work, "gpt", "onnx", file)).size / gptFloatBytes;
+      console.log(
+        `gpt ${dtype}: perplexity ${ppl.toFixed(4)} (fp32 ${floatPpl.toFixed(4)}), next-char agreement ${(same / positions).toFixed(4)}, size ${size.toFixed(3)}x`,
+      );
+      const bound = ["q4", "q4f16", "bnb4"].includes(dtype) ? 1.15 : 1.05;
+      expect(ppl).toBeLessThan(floatPpl * bound);
+      expect(size).toBeLessThan(dtype === "bnb4" ? 1 : 0.55);
+    }
+  });
+
+  it("the character tokenizer encodes as the generator did and decodes back", async () => {
+    const tokenizer = await hf.AutoTokenizer.from_pretrained("gpt");
+    const chars = JSON.parse(readFileSync(zoo("gpt", "vocab.json"), "utf8")) as string[];
+    const text = "re: hello, world!\nthanks";
+    const ids = (tokenizer(text).input_ids.tolist() as bigint[][])[0]?.map(Number);
+    expect(ids).toEqual([...text].map((c) => chars.indexOf(c)));
+    expect(tokenizer.decode(ids as number[])).toBe(text);
+  });
+});

@@ -48,7 +48,7 @@ export const TRANSFORMERS_JS_PRESETS = {
   bnb4: {
     suffix: "_bnb4",
     summary:
-      "NF4 (bitsandbytes' 4-bit NormalFloat) com.microsoft MatMulBnb4 for MatMul, absmax blocks of 64; the rest float32, as onnxruntime's MatMulBnb4Quantizer",
+      "NF4 (bitsandbytes' 4-bit NormalFloat) com.microsoft MatMulBnb4 for MatMul, absmax blocks of 64; the rest float32, as onnxruntime's MatMulBnb4Quantizer, and the output projection too, as bitsandbytes keeps lm_head",
   },
 } as const satisfies Record<string, TransformersJsPreset>;
 

@@ -40,7 +40,8 @@ describe("bnb4 (MatMulBnb4, NF4)", () => {
 
   it("onnxruntime's MatMulBnb4 computes x @ dequantized(W) of the codes written (closed form)", async () => {
     const { model, w } = matmul();
-    const { model: q, report } = quantizeBnb4(model);
+    // The one MatMul writes the graph output: asked for explicitly (by default it stays float).
+    const { model: q, report } = quantizeBnb4(model, { outputProjection: "bnb4" });
     expect(report.quantizedNodes).toEqual(["mm"]);
     expect(q.graph?.node.map((n) => n.opType)).toEqual(["MatMulBnb4"]);
     const init = new Map(q.graph?.initializer.map((t) => [t.name, t]));
@@ -74,6 +75,12 @@ describe("bnb4 (MatMulBnb4, NF4)", () => {
         // float32 GEMM vs float64 sum over 48 terms of magnitude <= 7: 1e-4 absolute.
         expect(Math.abs((y[r * N + c] as number) - ref)).toBeLessThan(1e-4);
       }
+  });
+
+  it("keeps the output projection float by default, as bitsandbytes keeps lm_head", () => {
+    const { model: q, report } = quantizeBnb4(matmul().model);
+    expect(q.graph?.node.map((n) => n.opType)).toEqual(["MatMul"]);
+    expect(report.floatNodes[0]?.reason).toMatch(/output projection/);
   });
 
   it("refuses a block size that is not a power of two >= 16", () => {
