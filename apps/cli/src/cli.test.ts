@@ -89,6 +89,33 @@ describe("zeropoint quantize", () => {
     expect(report.check.top1Agreement).toBeGreaterThan(0.95);
   });
 
+  it("--accuracy-level 4 writes MatMulNBits accuracy_level 4 (weight-only int4 and --preset q4)", async () => {
+    const { loadModel } = await import("@zeropoint/onnx");
+    const levels = (file: string) =>
+      (loadModel(file).model.graph?.node ?? [])
+        .filter((n) => n.opType === "MatMulNBits")
+        .map((n) => Number(n.attribute.find((a) => a.name === "accuracy_level")?.i));
+    const q4 = join(work, "level4.onnx");
+    const r = await run([
+      "quantize",
+      model,
+      "-o",
+      q4,
+      "--approach",
+      "weight-only",
+      "--weight-type",
+      "int4",
+      "--accuracy-level",
+      "4",
+    ]);
+    expect(r.code).toBe(0);
+    expect(levels(q4)).toEqual([4]);
+    const dir = join(work, "level4-preset");
+    const p = await run(["quantize", model, "-o", dir, "--preset", "q4", "--accuracy-level", "4", "--json"]);
+    expect(p.code).toBe(0);
+    expect(levels(join(dir, "mnist-cnn_q4.onnx"))).toEqual([4]);
+  });
+
   it("--preset on a model with external data: weights read lazily, outputs keep external data, sizes count it", async () => {
     const { loadModel, saveModel } = await import("@zeropoint/onnx");
     const dir = join(work, "external-preset");

@@ -19,6 +19,8 @@ describe("every flag is validated; a flag that would change nothing is an error"
     [["--approach", "dynamic", "--weight-bits", "4"], "applies to tfjs models"],
     [["--calib-data", "mnist:train", "--samples", "-1"], "--samples must be a positive integer, got -1"],
     [["--approach", "weight-only", "--mixed"], "applies to --approach weight-only --weight-type int4"],
+    [["--approach", "weight-only", "--weight-type", "int4", "--accuracy-level", "5"], "--accuracy-level must be 0..4"],
+    [["--accuracy-level", "4"], "applies to --approach weight-only --weight-type int4"],
     [["--approach", "weight-only", "--weight-type", "int4", "--mixed"], "--mixed ranks layers on calibration data"],
     [["--approach", "weight-only", "--weight-type", "int4", "--max-size", "2x"], "--max-size is the budget of --mixed"],
     [

@@ -27,7 +27,8 @@ usage:
   zeropoint quantize <model dir or .onnx> --preset q8|int8|uint8|fp16|q4|q4f16|bnb4|all [-o <dir>]
                                           transformers.js files (onnx/model_quantized.onnx, model_fp16.onnx, ...)
                                           beside the float ones; takes --calib-data (q4: GPTQ instead of HQQ),
-                                          --block-size, --int4-method, --mixed, --max-size, --check-samples, --min-sqnr
+                                          --block-size, --int4-method, --mixed, --max-size, --accuracy-level,
+                                          --check-samples, --min-sqnr
   zeropoint inspect <model.onnx | model.json> [--json]
   zeropoint matrix [--format md|json|html] [--results <repo>]
   zeropoint compare <model.onnx> [--calib-data mnist:train] [--eval-data mnist] [--eval-samples 2000] [--input-shape name=d0,d1,...] [--recipe static-default|recipe.json] [--out report.html] [--json]
@@ -68,6 +69,7 @@ quantize options:
   --mixed                                 int4 (and --preset q4/q4f16): mixed precision; the MatMuls with the largest
                                           output error on --calib-data go to 8-bit MatMulNBits or float
   --max-size 1.25x|12MB                   --mixed's budget: a ratio of the all-int4 model (default 1.25x) or a size
+  --accuracy-level 0..4                   MatMulNBits accuracy_level (4: int8 activations, onnxruntime's fast CPU path)
   --check-samples N                       samples for the float-vs-quantized check, default 64
   --target node|web                       web: output onnxruntime-web runs in all its backends
   --json                                  machine-readable output on stdout
@@ -209,6 +211,7 @@ async function quantizePresets(
     "int4-method",
     "mixed",
     "max-size",
+    "accuracy-level",
     "check-samples",
     "min-sqnr",
     "json",
@@ -230,6 +233,7 @@ async function quantizePresets(
           ? undefined
           : oneOf("int4-method", str("int4-method"), ["rtn", "mse", "hqq", "awq", "gptq"] as const, "hqq"),
       mixed: mixedFlag(values),
+      accuracyLevel: accuracyLevelFlag(str("accuracy-level")),
       checkSamples: positiveInt("check-samples", str("check-samples"), 64),
       minSqnr: finiteNumber("min-sqnr", str("min-sqnr"), 20),
       json: values.json === true,
@@ -238,6 +242,13 @@ async function quantizePresets(
   );
   if (values.json === true) out(JSON.stringify(report, null, 2));
   return report.degraded !== null ? 3 : 0;
+}
+
+/** `--accuracy-level 0..4` (MatMulNBits), or undefined. */
+function accuracyLevelFlag(value: string | undefined): 0 | 1 | 2 | 3 | 4 | undefined {
+  if (value === undefined) return undefined;
+  if (!/^[0-4]$/.test(value)) throw new UsageError(`--accuracy-level must be 0..4, got ${value}`);
+  return Number(value) as 0 | 1 | 2 | 3 | 4;
 }
 
 /** `--mixed [--max-size 1.25x|12MB]`: the size budget, or undefined without --mixed. */
@@ -283,7 +294,7 @@ function joinNegativeValues(args: readonly string[]): string[] {
 
 /** Flags that only some approaches (or only one framework) use: passing them elsewhere is an error, not a no-op. */
 const ONNX_STATIC_ONLY = ["format", "activation-type", "calibrate", "symmetric-activations", "target"] as const;
-const ONNX_INT4_ONLY = ["block-size", "int4-format", "int4-method", "mixed", "max-size"] as const;
+const ONNX_INT4_ONLY = ["block-size", "int4-format", "int4-method", "mixed", "max-size", "accuracy-level"] as const;
 const TFJS_ONLY = ["weight-range", "weight-bits", "backend"] as const;
 const ONNX_ONLY = [
   "format",
@@ -523,6 +534,7 @@ export async function main(
           "block-size": { type: "string" },
           "int4-format": { type: "string" },
           "int4-method": { type: "string" },
+          "accuracy-level": { type: "string" },
           "check-samples": { type: "string" },
           "weight-range": { type: "string" },
           "min-sqnr": { type: "string" },
@@ -630,6 +642,7 @@ export async function main(
         checkSamples: positiveInt("check-samples", values["check-samples"], 64),
         int4Method: oneOf("int4-method", values["int4-method"], ["rtn", "mse", "hqq", "awq", "gptq"] as const, "rtn"),
         mixed: mixedFlag(values),
+        accuracyLevel: accuracyLevelFlag(values["accuracy-level"]),
         target: oneOf("target", values.target, ["node", "web"] as const, "node"),
         images: {
           ...(values.resize !== undefined ? { resize: parseResize(values.resize) } : {}),

@@ -24,6 +24,8 @@ export interface PresetFlags {
   readonly int4Method: "rtn" | "mse" | "hqq" | "awq" | "gptq" | undefined;
   /** `--mixed`: q4/q4f16 with mixed precision within this budget (needs --calib-data). */
   readonly mixed: { readonly maxSize: MaxSize } | undefined;
+  /** `--accuracy-level`: q4/q4f16 MatMulNBits accuracy_level. */
+  readonly accuracyLevel: 0 | 1 | 2 | 3 | 4 | undefined;
   readonly checkSamples: number;
   readonly minSqnr: number;
   readonly json: boolean;
@@ -89,6 +91,7 @@ export async function runPresets(flags: PresetFlags, out: (line: string) => void
       const result = await onnx.quantizePreset(model, preset as never, {
         ...(flags.blockSize !== undefined ? { blockSize: flags.blockSize } : {}),
         ...(flags.int4Method !== undefined ? { int4Method: flags.int4Method } : {}),
+        ...(flags.accuracyLevel !== undefined ? { accuracyLevel: flags.accuracyLevel } : {}),
         ...(data !== undefined ? { calibrationData: data.source } : {}),
         ...(flags.mixed !== undefined && (preset === "q4" || preset === "q4f16") ? { mixed: flags.mixed } : {}),
       });

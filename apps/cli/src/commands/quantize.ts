@@ -43,6 +43,8 @@ export interface QuantizeFlags {
   readonly int4Method: "rtn" | "mse" | "hqq" | "awq" | "gptq";
   /** `--mixed`: int4 with mixed precision within this budget (needs --calib-data). */
   readonly mixed?: { readonly maxSize: MaxSize } | undefined;
+  /** `--accuracy-level`: MatMulNBits accuracy_level. */
+  readonly accuracyLevel?: 0 | 1 | 2 | 3 | 4 | undefined;
   readonly checkSamples: number;
   readonly target: "node" | "web";
   readonly images: ImageOptions;
@@ -183,6 +185,7 @@ export async function runQuantize(flags: QuantizeFlags, out: (line: string) => v
         ...common,
         blockSize: flags.blockSize,
         int4Method: flags.int4Method,
+        ...(flags.accuracyLevel !== undefined ? { accuracyLevel: flags.accuracyLevel } : {}),
         calibrationData: data.source,
         maxSize: flags.mixed.maxSize,
       });
@@ -195,6 +198,7 @@ export async function runQuantize(flags: QuantizeFlags, out: (line: string) => v
         blockSize: flags.blockSize,
         int4Format: flags.int4Format,
         int4Method: flags.int4Method,
+        ...(flags.accuracyLevel !== undefined ? { accuracyLevel: flags.accuracyLevel } : {}),
         ...(data !== undefined ? { calibrationData: data.source } : {}),
       });
   }

@@ -66,6 +66,8 @@ export interface PresetOptions {
   readonly blockSize?: number;
   /** q4/q4f16: overrides the int4 method chosen from the data. */
   readonly int4Method?: WeightOnlyOptions["int4Method"];
+  /** q4/q4f16: MatMulNBits `accuracy_level` (4: int8 activations, the fast CPU path). */
+  readonly accuracyLevel?: WeightOnlyOptions["accuracyLevel"];
   /** fp16/q4f16: more op types kept float32. */
   readonly float16OpBlockList?: readonly string[];
   /**
@@ -138,7 +140,11 @@ export async function quantizePreset(
         ? "int4 GPTQ (calibration data given)"
         : "int4 HQQ (no calibration data; --calib-data selects GPTQ)",
   );
-  const common = { blockSize: options.blockSize ?? 32, int4Method: method };
+  const common = {
+    blockSize: options.blockSize ?? 32,
+    int4Method: method,
+    ...(options.accuracyLevel !== undefined ? { accuracyLevel: options.accuracyLevel } : {}),
+  };
   let q4: OnnxModel;
   let report: QuantizeReport;
   let mixed: PresetReport["mixed"];

@@ -166,3 +166,36 @@ describe("quantizeMixed", () => {
     await expect(quantizeMixed(twoMatMuls(), {} as never)).rejects.toThrow(/calibration data/);
   });
 });
+
+describe("MatMulNBits accuracy_level", () => {
+  it("4 (int8 activations) writes the attribute and stays within int8 activation rounding of level 0", async () => {
+    const ort = await loadOnnxruntime();
+    const x = Float32Array.from({ length: 3 * K }, (_, i) => Math.cos(i * 0.3));
+    const outputs: Float32Array[] = [];
+    for (const accuracyLevel of [0, 4] as const) {
+      const { model: q } = await quantizeWeightOnly(twoMatMuls(), {
+        weightType: "int4",
+        blockSize: 16,
+        int4OutputProjection: "int4",
+        accuracyLevel,
+      });
+      const levels = (q.graph?.node ?? []).map((n) => n.attribute.find((a) => a.name === "accuracy_level")?.i);
+      expect(levels).toEqual(accuracyLevel === 0 ? [undefined, undefined] : [4, 4]);
+      const session = await ort.InferenceSession.create(encodeModel(q));
+      outputs.push((await session.run({ x: new ort.Tensor("float32", x, [3, K]) })).y?.data as Float32Array);
+      await session.release();
+    }
+    // Activations in int8 blocks: each |x| <= 1 moves by at most 1/254 of its block's absmax (1);
+    // over K = 80 terms with |w| <= 5: |dy| <= 80 * 5 / 254 = 1.6, a loose closed-form bound.
+    // (Whether a CPU has an int8 kernel for it is onnxruntime's choice; it may fall back to float.)
+    const [plain, int8] = outputs as [Float32Array, Float32Array];
+    for (let i = 0; i < plain.length; i++)
+      expect(Math.abs((plain[i] as number) - (int8[i] as number))).toBeLessThan(1.6);
+  });
+
+  it("refuses a level outside 0..4", async () => {
+    await expect(quantizeWeightOnly(twoMatMuls(), { weightType: "int4", accuracyLevel: 7 as never })).rejects.toThrow(
+      /accuracy level/,
+    );
+  });
+});

@@ -72,6 +72,12 @@ export interface WeightOnlyOptions extends Omit<CommonQuantizeOptions, "weightTy
    * output-projection default; unnamed ones get int4.
    */
   readonly layerBits?: Readonly<Record<string, 4 | 8 | 16>>;
+  /**
+   * MatMulNBits `accuracy_level`: the type onnxruntime computes the activations in — 0 (unset:
+   * the kernel's default), 1 float32, 2 float16, 3 bfloat16, 4 int8 (activations quantized in
+   * blocks at run time; integer kernels, the fast path on CPUs). Default: not written (0).
+   */
+  readonly accuracyLevel?: 0 | 1 | 2 | 3 | 4;
   /** Quantize every node inside If/Loop/Scan bodies, whatever `includeNodes` says for the main graph. */
   readonly allBodies?: boolean;
 }
@@ -110,6 +116,10 @@ export async function quantizeWeightOnly(
     perChannel: options.perChannel ?? true,
   });
   const blockedDq = bits === 4 && options.int4Format === "dequantize-linear";
+  const level = options.accuracyLevel ?? 0;
+  if (![0, 1, 2, 3, 4].includes(level))
+    throw new ZeropointError("invalid-argument", `accuracy level must be 0..4, got ${String(options.accuracyLevel)}`);
+  const accuracy = level === 0 ? {} : { accuracy_level: level };
   const symmetric4 = options.int4Symmetric === true;
   const model = ensureOpset(source, blockedDq ? 21 : 13);
   const top = model.graph as OnnxGraph;
@@ -435,7 +445,7 @@ export async function quantizeWeightOnly(
         domain: MS,
         input: [activationInput, bName, sName, ...(zpName !== undefined ? [zpName] : [])],
         output: [result],
-        attribute: attributes({ K: k, N: n, bits: layerBits, block_size: blockSize }),
+        attribute: attributes({ K: k, N: n, bits: layerBits, block_size: blockSize, ...accuracy }),
       });
       if (bias)
         out.push({
@@ -648,7 +658,7 @@ export async function quantizeWeightOnly(
         domain: MS,
         input: [node.input[0] as string, b.output[0], scales.output[0], zeroPoints.output[0]] as string[],
         output: [...node.output],
-        attribute: attributes({ K: t.h, N: t.v, bits: t.bits, block_size: blockSize }),
+        attribute: attributes({ K: t.h, N: t.v, bits: t.bits, block_size: blockSize, ...accuracy }),
       },
     ];
   }
