@@ -63,9 +63,9 @@ export interface WeightOnlyOptions extends Omit<CommonQuantizeOptions, "weightTy
   /**
    * int4: embedding tables (Gather on a constant 2-D table, axis 0) as com.microsoft
    * `GatherBlockQuantized` with 4-bit blocks of `blockSize` along the row (`block-quantized`,
-   * default), or int8 behind DequantizeLinear (`int8`).
+   * default) or 8-bit ones (`block-quantized-8`), or int8 behind DequantizeLinear (`int8`).
    */
-  readonly int4Embeddings?: "block-quantized" | "int8";
+  readonly int4Embeddings?: "block-quantized" | "block-quantized-8" | "int8";
   /**
    * int4 MatMulNBits: bits per MatMul/Gemm node name, as mixed precision chooses them — 4, 8 (an
    * 8-bit MatMulNBits, same blocks and method) or 16 (kept float). Named nodes override the
@@ -514,34 +514,38 @@ export async function quantizeWeightOnly(
 
   /**
    * An embedding table as GatherBlockQuantized: rows of H values in blocks of `blockSize`, 4-bit
-   * asymmetric levels (round to nearest; its zero points are uint8 by the op's schema, which rules
-   * out HQQ's float ones), two per byte low nibble first, zero points packed the same way; the
-   * output has the scales' type, so a float16 table keeps float16 output.
+   * (or 8-bit with `int4Embeddings: "block-quantized-8"`) asymmetric levels (round to nearest; the
+   * op's zero points are uint8 by its schema, which rules out HQQ's float ones), packed low nibble
+   * first at 4 bits, zero points packed the same way; the output has the scales' type, so a float16
+   * table keeps float16 output.
    */
   function gatherBlockQuantized(node: OnnxNode, table: OnnxTensor): OnnxNode {
     const [rows, width] = tensorDims(table) as [number, number];
+    const tableBits = options.int4Embeddings === "block-quantized-8" ? 8 : 4;
+    const perByte = 8 / tableBits;
     const blocks = Math.ceil(width / blockSize);
-    const q = rtnGroupQuantize(readFloat32(table), width, rows, { bits: 4, blockSize, symmetric: false });
-    const data = new Uint8Array((rows * width) / 2);
-    for (let i = 0; i < rows * width; i++)
-      data[i >> 1] =
-        (data[i >> 1] as number) | ((i & 1) === 0 ? (q.levels[i] as number) : (q.levels[i] as number) << 4);
-    const zpWidth = Math.ceil(blocks / 2);
+    const q = rtnGroupQuantize(readFloat32(table), width, rows, { bits: tableBits, blockSize, symmetric: false });
+    const data = new Uint8Array((rows * width) / perByte);
+    for (let i = 0; i < rows * width; i++) {
+      const byte = Math.floor(i / perByte);
+      data[byte] = (data[byte] as number) | ((q.levels[i] as number) << (tableBits * (i % perByte)));
+    }
+    const zpWidth = Math.ceil(blocks / perByte);
     const zeroPoints = new Uint8Array(rows * zpWidth);
     for (let r = 0; r < rows; r++)
       for (let b = 0; b < blocks; b++) {
-        const zp = q.zeroPoints[r * blocks + b] as number;
-        const byte = r * zpWidth + (b >> 1);
-        zeroPoints[byte] = (zeroPoints[byte] as number) | ((b & 1) === 0 ? zp : zp << 4);
+        const byte = r * zpWidth + Math.floor(b / perByte);
+        zeroPoints[byte] =
+          (zeroPoints[byte] as number) | ((q.zeroPoints[r * blocks + b] as number) << (tableBits * (b % perByte)));
       }
     const name = table.name ?? "table";
     const names = {
-      data: index.uniqueName(`${name}_Q4`),
+      data: index.uniqueName(`${name}_Q${tableBits}`),
       scales: index.uniqueName(`${name}_scales`),
       zeroPoints: index.uniqueName(`${name}_zero_points`),
     };
     graph.initializer.push(
-      makeTensor(names.data, [rows, width / 2], data),
+      makeTensor(names.data, [rows, width / perByte], data),
       scaleTensor(names.scales, [rows, blocks], q.scales, table.dataType === DataType.FLOAT16),
       makeTensor(names.zeroPoints, [rows, zpWidth], zeroPoints),
     );
@@ -551,7 +555,7 @@ export async function quantizeWeightOnly(
       domain: MS,
       input: [names.data, node.input[1] as string, names.scales, names.zeroPoints],
       output: [...node.output],
-      attribute: attributes({ gather_axis: 0, quantize_axis: 1, block_size: blockSize, bits: 4 }),
+      attribute: attributes({ gather_axis: 0, quantize_axis: 1, block_size: blockSize, bits: tableBits }),
     };
   }
 

@@ -88,3 +88,35 @@ describe("tied embedding and output projection, stored once", () => {
     expect(nodes.map((n) => n.opType)).toEqual(["GatherBlockQuantized", "DequantizeLinear", "MatMul"]);
   });
 });
+
+describe("embedding tables as 8-bit GatherBlockQuantized", () => {
+  it("looks up rows within half an 8-bit step of the float table (onnxruntime)", async () => {
+    const { model, table } = tiedModel(true);
+    // Only the lookup: the head is not tied (perturbed) and is dropped from the check.
+    const { model: q } = await quantizeWeightOnly(model, { weightType: "int4", int4Embeddings: "block-quantized-8" });
+    const gather = (q.graph?.node ?? []).find((n) => n.opType === "GatherBlockQuantized");
+    expect(Number(gather?.attribute.find((a) => a.name === "bits")?.i)).toBe(8);
+    const exposed = { ...q, graph: { ...q.graph, output: [{ name: "hidden" }] } } as OnnxModel;
+    const ort = await loadOnnxruntime();
+    const session = await ort.InferenceSession.create(encodeModel(exposed));
+    const ids = [3, 0, 11];
+    const rows = (await session.run({ ids: new ort.Tensor("int64", BigInt64Array.from(ids.map(BigInt)), [3]) })).hidden
+      ?.data as Float32Array;
+    await session.release();
+    for (let r = 0; r < 3; r++)
+      for (let b = 0; b < H / 32; b++) {
+        let lo = 0;
+        let hi = 0;
+        for (let h = b * 32; h < (b + 1) * 32; h++) {
+          lo = Math.min(lo, table[(ids[r] as number) * H + h] as number);
+          hi = Math.max(hi, table[(ids[r] as number) * H + h] as number);
+        }
+        // Half a step of the block's 8-bit range, plus float32 rounding of the scale.
+        const half = (hi - lo) / 255 / 2 + 1e-6;
+        for (let h = b * 32; h < (b + 1) * 32; h++)
+          expect(
+            Math.abs((rows[r * H + h] as number) - (table[(ids[r] as number) * H + h] as number)),
+          ).toBeLessThanOrEqual(half);
+      }
+  });
+});
