@@ -1,5 +1,6 @@
 import { ZeropointError } from "../errors/zeropoint-error.js";
 import {
+  blockParams,
   dequantizeGroups,
   type GroupQuantized,
   type GroupQuantOptions,
@@ -193,23 +194,6 @@ export function outputErrorClip(
         );
     }
   return { bits: options.bits, blockSize: bs, columns, k, levels, scales: outScales, zeroPoints };
-}
-
-/** One block's scale and zero point from its (clipped) range, as {@link rtnGroupQuantize} sets them. */
-function blockParams(
-  lo: number,
-  hi: number,
-  absmax: number,
-  bits: number,
-  symmetric: boolean | undefined,
-): { scale: number; zp: number } {
-  const top = 2 ** bits - 1;
-  if (symmetric) {
-    const zp = 2 ** (bits - 1);
-    return { scale: Math.fround(absmax / -zp), zp };
-  }
-  const scale = Math.fround((hi - lo) / top);
-  return { scale, zp: scale === 0 ? 0 : Math.min(top, Math.max(0, roundHalfEven(-lo / scale))) };
 }
 
 /** Per input channel: mean over columns of |w| divided by its block's largest magnitude. */

@@ -1,6 +1,12 @@
 import { ZeropointError } from "../errors/zeropoint-error.js";
 import { gemmFloat32 } from "../kernels/gemm.js";
-import { type GroupQuantized, type GroupQuantOptions, roundHalfEven, rtnGroupQuantize } from "./group-quant.js";
+import {
+  blockParams,
+  type GroupQuantized,
+  type GroupQuantOptions,
+  roundHalfEven,
+  rtnGroupQuantize,
+} from "./group-quant.js";
 
 /**
  * Row-major float32 `A [m x k] @ B [k x n]`. GPTQ's O(k^3 + k^2 n) work is almost all such
@@ -176,7 +182,6 @@ function setBlockParams(
   scales: Float32Array,
   zeroPoints: Float32Array,
 ): void {
-  const top = 2 ** options.bits - 1;
   for (let c = 0; c < n; c++) {
     let lo = 0;
     let hi = 0;
@@ -187,15 +192,7 @@ function setBlockParams(
       if (v > hi) hi = v;
       if (Math.abs(v) > Math.abs(absmax)) absmax = v;
     }
-    let scale: number;
-    let zp: number;
-    if (options.symmetric) {
-      zp = 2 ** (options.bits - 1);
-      scale = Math.fround(absmax / -zp);
-    } else {
-      scale = Math.fround((hi - lo) / top);
-      zp = scale === 0 ? 0 : Math.min(top, Math.max(0, roundHalfEven(-lo / scale)));
-    }
+    const { scale, zp } = blockParams(lo, hi, absmax, options.bits, options.symmetric);
     scales[c * blocks + block] = scale;
     zeroPoints[c * blocks + block] = zp;
   }

@@ -37,6 +37,27 @@ export interface GroupQuantOptions {
 
 const CLIP_RATIOS = [1, 0.95, 0.9, 0.85, 0.8, 0.75, 0.7, 0.65, 0.6, 0.55, 0.5];
 
+/**
+ * One block's scale and zero point from its (possibly clipped) range, as every block method here
+ * sets them: asymmetric, [lo, hi] (which include 0) onto 0..2^bits-1 with zero point round(-lo /
+ * scale); symmetric, zero point 2^(bits-1) and scale = signed largest magnitude / -2^(bits-1).
+ */
+export function blockParams(
+  lo: number,
+  hi: number,
+  absmax: number,
+  bits: number,
+  symmetric: boolean | undefined,
+): { scale: number; zp: number } {
+  const top = 2 ** bits - 1;
+  if (symmetric) {
+    const zp = 2 ** (bits - 1);
+    return { scale: Math.fround(absmax / -zp), zp };
+  }
+  const scale = Math.fround((hi - lo) / top);
+  return { scale, zp: scale === 0 ? 0 : Math.min(top, Math.max(0, roundHalfEven(-lo / scale))) };
+}
+
 /** Round half to even (onnxruntime's and NumPy's rounding). */
 export function roundHalfEven(x: number): number {
   const r = Math.round(x);
@@ -87,16 +108,13 @@ export function rtnGroupQuantize(
       let zp = 0;
       let bestError = Number.POSITIVE_INFINITY;
       for (const ratio of o.clipSearch ? CLIP_RATIOS : [1]) {
-        let candidateScale: number;
-        let candidateZp: number;
-        if (o.symmetric) {
-          candidateZp = 2 ** (o.bits - 1);
-          candidateScale = Math.fround((absmax * ratio) / -candidateZp);
-        } else {
-          candidateScale = Math.fround(((hi - lo) * ratio) / top);
-          candidateZp =
-            candidateScale === 0 ? 0 : Math.min(top, Math.max(0, roundHalfEven((-lo * ratio) / candidateScale)));
-        }
+        const { scale: candidateScale, zp: candidateZp } = blockParams(
+          lo * ratio,
+          hi * ratio,
+          absmax * ratio,
+          o.bits,
+          o.symmetric,
+        );
         if (!o.clipSearch) {
           scale = candidateScale;
           zp = candidateZp;

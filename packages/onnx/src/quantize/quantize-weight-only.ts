@@ -16,6 +16,7 @@ import { workingCopy } from "../model/model-io.js";
 import { DataType, type OnnxGraph, type OnnxModel, type OnnxNode, type OnnxTensor } from "../model/onnx-schema.js";
 import { makeInt64Tensor, makeTensor, readFloat32, tensorDims } from "../model/tensor-data.js";
 import { onnxruntimeMatrixMultiply } from "../runtime/onnxruntime-matmul.js";
+import { packLevels, packZeroPoints } from "./nbits-packing.js";
 import { ONNX_OPS, WEIGHT_ONLY_INPUTS } from "./op-registry.js";
 import { ensureOpset } from "./opset.js";
 import { type CommonQuantizeOptions, recipeFromOptions, selectionReason } from "./options.js";
@@ -398,13 +399,7 @@ export async function quantizeWeightOnly(
       let floatZeroPoints: Float32Array | undefined;
       if (blocksResult.floatZeroPoints) floatZeroPoints = q.zeroPoints;
       else if (!symmetric4) {
-        zeroPoints = new Uint8Array(n * zpBytes);
-        for (let col = 0; col < n; col++)
-          for (let bl = 0; bl < blocks; bl++) {
-            const zp = q.zeroPoints[col * blocks + bl] as number;
-            const byte = col * zpBytes + Math.floor(bl / perByte);
-            zeroPoints[byte] = (zeroPoints[byte] as number) | (zp << (layerBits * (bl % perByte)));
-          }
+        zeroPoints = packZeroPoints(q.zeroPoints, n, blocks, layerBits);
       }
       const label = node.name ?? op;
       // AWQ: the weights were multiplied by s per input channel; the activations are divided by it.
@@ -525,19 +520,9 @@ export async function quantizeWeightOnly(
     const perByte = 8 / tableBits;
     const blocks = Math.ceil(width / blockSize);
     const q = rtnGroupQuantize(readFloat32(table), width, rows, { bits: tableBits, blockSize, symmetric: false });
-    const data = new Uint8Array((rows * width) / perByte);
-    for (let i = 0; i < rows * width; i++) {
-      const byte = Math.floor(i / perByte);
-      data[byte] = (data[byte] as number) | ((q.levels[i] as number) << (tableBits * (i % perByte)));
-    }
+    const data = packLevels(q.levels, tableBits);
     const zpWidth = Math.ceil(blocks / perByte);
-    const zeroPoints = new Uint8Array(rows * zpWidth);
-    for (let r = 0; r < rows; r++)
-      for (let b = 0; b < blocks; b++) {
-        const byte = r * zpWidth + Math.floor(b / perByte);
-        zeroPoints[byte] =
-          (zeroPoints[byte] as number) | ((q.zeroPoints[r * blocks + b] as number) << (tableBits * (b % perByte)));
-      }
+    const zeroPoints = packZeroPoints(q.zeroPoints, rows, blocks, tableBits);
     const name = table.name ?? "table";
     const names = {
       data: index.uniqueName(`${name}_Q${tableBits}`),
@@ -588,19 +573,9 @@ export async function quantizeWeightOnly(
     const q = result.quantized;
     const perByte = 8 / tie.bits;
     const blocks = h / blockSize;
-    const data = new Uint8Array((v * h) / perByte);
-    for (let i = 0; i < v * h; i++) {
-      const byte = Math.floor(i / perByte);
-      data[byte] = (data[byte] as number) | ((q.levels[i] as number) << (tie.bits * (i % perByte)));
-    }
+    const data = packLevels(q.levels, tie.bits);
     const zpWidth = Math.ceil(blocks / perByte);
-    const zeroPoints = new Uint8Array(v * zpWidth);
-    for (let r = 0; r < v; r++)
-      for (let b = 0; b < blocks; b++) {
-        const byte = r * zpWidth + Math.floor(b / perByte);
-        zeroPoints[byte] =
-          (zeroPoints[byte] as number) | ((q.zeroPoints[r * blocks + b] as number) << (tie.bits * (b % perByte)));
-      }
+    const zeroPoints = packZeroPoints(q.zeroPoints, v, blocks, tie.bits);
     const entry: SharedTable = {
       data: index.uniqueName(`${tie.table}_Q${tie.bits}`),
       scales: index.uniqueName(`${tie.table}_scales`),
