@@ -55,7 +55,8 @@ describe("tied embedding and output projection, stored once", () => {
     const names = (q.graph?.initializer ?? []).map((t) => t.name);
     expect(names).not.toContain("emb");
     expect(names).not.toContain("head");
-    const dataBytes = (q.graph?.initializer.find((t) => t.name === gather?.input[0]) as OnnxTensor).rawData?.length;
+    const stored = (q.graph?.initializer ?? []).find((t) => t.name === gather?.input[0]) as OnnxTensor;
+    const dataBytes = stored.rawData?.length;
     expect(dataBytes).toBe((V * H * bits) / 8);
     // onnxruntime: logits = dequantized rows . dequantized table^T, i.e. the lookup and the head
     // read the same values (each within half a step of the float table).
