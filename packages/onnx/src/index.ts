@@ -53,7 +53,14 @@ export {
 export { QUANTIZABLE_OP_TYPES } from "./quantize/op-registry.js";
 export { ensureOpset } from "./quantize/opset.js";
 export type { CommonQuantizeOptions } from "./quantize/options.js";
-export { type Bnb4Options, NF4_LEVELS, nearestNf4, quantizeBnb4 } from "./quantize/quantize-bnb4.js";
+export {
+  type Bnb4Options,
+  FP4_LEVELS,
+  NF4_LEVELS,
+  nearestFp4,
+  nearestNf4,
+  quantizeBnb4,
+} from "./quantize/quantize-bnb4.js";
 export { DYNAMIC_OPS, type DynamicQuantizeOptions, quantizeDynamic } from "./quantize/quantize-dynamic.js";
 export { type MixedOptions, type MixedReport, quantizeMixed } from "./quantize/quantize-mixed.js";
 export { type QuantizeReport, quantizeStatic, type StaticQuantizeOptions } from "./quantize/quantize-static.js";

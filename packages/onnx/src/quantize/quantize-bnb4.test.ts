@@ -3,7 +3,7 @@ import { encodeModel } from "../model/model-io.js";
 import { DataType, type OnnxModel } from "../model/onnx-schema.js";
 import { makeTensor, readFloat32 } from "../model/tensor-data.js";
 import { loadOnnxruntime } from "../runtime/onnxruntime.js";
-import { NF4_LEVELS, nearestNf4, quantizeBnb4 } from "./quantize-bnb4.js";
+import { FP4_LEVELS, NF4_LEVELS, nearestFp4, nearestNf4, quantizeBnb4 } from "./quantize-bnb4.js";
 
 const K = 48;
 const N = 5;
@@ -73,6 +73,45 @@ describe("bnb4 (MatMulBnb4, NF4)", () => {
         let ref = 0;
         for (let k = 0; k < K; k++) ref += (x[r * K + k] as number) * (deq[k * N + c] as number);
         // float32 GEMM vs float64 sum over 48 terms of magnitude <= 7: 1e-4 absolute.
+        expect(Math.abs((y[r * N + c] as number) - ref)).toBeLessThan(1e-4);
+      }
+  });
+
+  it("FP4 (quant_type 0): codes keep the sign bit, onnxruntime computes x @ dequantized(W)", async () => {
+    expect(FP4_LEVELS.map((v, c) => nearestFp4(Object.is(v, -0) ? -1e-9 : v) === c)).toEqual(
+      FP4_LEVELS.map(() => true),
+    );
+    expect(nearestFp4(0.3)).toBe(4);
+    expect(nearestFp4(-0.001)).toBe(8);
+    const { model, w } = matmul();
+    const { model: q } = quantizeBnb4(model, { outputProjection: "bnb4", quantType: "fp4" });
+    const node = q.graph?.node[0];
+    expect(Number(node?.attribute.find((a) => a.name === "quant_type")?.i)).toBe(0);
+    const init = new Map(q.graph?.initializer.map((t) => [t.name, t]));
+    const codes = init.get("w_Bnb4")?.rawData as Uint8Array;
+    const absmax = readFloat32(init.get("w_absmax") as never);
+    const deq = new Float32Array(K * N);
+    for (let e = 0; e < K * N; e++) {
+      const byte = codes[e >> 1] as number;
+      const code = (e & 1) === 0 ? byte >> 4 : byte & 15;
+      deq[(e % K) * N + Math.floor(e / K)] = (FP4_LEVELS[code] as number) * (absmax[Math.floor(e / 64)] as number);
+    }
+    // Each weight within half the widest FP4 gap (2/3 to 1: 1/6 of its block's absmax).
+    for (let e = 0; e < K * N; e++) {
+      const i = (e % K) * N + Math.floor(e / K);
+      expect(Math.abs((deq[i] as number) - (w[i] as number))).toBeLessThanOrEqual(
+        (absmax[Math.floor(e / 64)] as number) / 6 + 1e-6,
+      );
+    }
+    const x = Float32Array.from({ length: 2 * K }, (_, i) => Math.cos(i));
+    const ort = await loadOnnxruntime();
+    const session = await ort.InferenceSession.create(encodeModel(q));
+    const y = (await session.run({ x: new ort.Tensor("float32", x, [2, K]) })).y?.data as Float32Array;
+    await session.release();
+    for (let r = 0; r < 2; r++)
+      for (let c = 0; c < N; c++) {
+        let ref = 0;
+        for (let k = 0; k < K; k++) ref += (x[r * K + k] as number) * (deq[k * N + c] as number);
         expect(Math.abs((y[r * N + c] as number) - ref)).toBeLessThan(1e-4);
       }
   });

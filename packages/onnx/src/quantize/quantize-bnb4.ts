@@ -16,6 +16,30 @@ export const NF4_LEVELS: readonly number[] = [
   0.44070982933044434, 0.5626170039176941, 0.7229568362236023, 1,
 ];
 
+/**
+ * The 16 FP4 levels of bitsandbytes (1 sign, 2 exponent, 1 mantissa bits, bias 3, divided by the
+ * format's absmax 12), in code order: code c has its sign in bit 3, as onnxruntime's MatMulBnb4
+ * dequantizes with quant_type 0.
+ */
+export const FP4_LEVELS: readonly number[] = [
+  0,
+  0.0625 / 12,
+  8 / 12,
+  1,
+  4 / 12,
+  6 / 12,
+  2 / 12,
+  3 / 12,
+  -0,
+  -0.0625 / 12,
+  -8 / 12,
+  -1,
+  -4 / 12,
+  -6 / 12,
+  -2 / 12,
+  -3 / 12,
+];
+
 /** Options of {@link quantizeBnb4}. */
 export interface Bnb4Options {
   /** Elements per absmax block, a power of two >= 16 (default 64, bitsandbytes' and transformers.js'). */
@@ -26,6 +50,8 @@ export interface Bnb4Options {
    * is stored `bnb4` like the rest. Measured on the zoo GPT: NF4 there raised perplexity 19.43 -> 28.65.
    */
   readonly outputProjection?: "float" | "bnb4";
+  /** The 4-bit code book: `nf4` (default, transformers.js' bnb4) or `fp4`. */
+  readonly quantType?: "nf4" | "fp4";
 }
 
 /**
@@ -42,6 +68,9 @@ export function quantizeBnb4(
 ): { model: OnnxModel; report: QuantizeReport } {
   const model = workingCopy(input);
   const blockSize = options.blockSize ?? 64;
+  const fp4 = options.quantType === "fp4";
+  if (options.quantType !== undefined && options.quantType !== "nf4" && !fp4)
+    throw new ZeropointError("invalid-argument", `bnb4 quant type is nf4 or fp4, got ${String(options.quantType)}`);
   if (!Number.isInteger(blockSize) || blockSize < 16 || (blockSize & (blockSize - 1)) !== 0)
     throw new ZeropointError("invalid-argument", `bnb4 block size must be a power of two >= 16, got ${blockSize}`);
   const graph = model.graph as OnnxGraph;
@@ -89,11 +118,11 @@ export function quantizeBnb4(
         absmax[b] = max;
         const inverse = max > 0 ? 1 / max : 0;
         for (let e = b * blockSize; e < end; e++) {
-          const code = nearestNf4(at(e) * inverse);
+          const code = fp4 ? nearestFp4(at(e) * inverse) : nearestNf4(at(e) * inverse);
           codes[e >> 1] = (codes[e >> 1] as number) | ((e & 1) === 0 ? code << 4 : code);
         }
-        // An odd tail pads with the code of 0 (level 7), as onnxruntime does.
-        if (end === count && (count & 1) === 1) codes[count >> 1] = (codes[count >> 1] as number) | 7;
+        // An odd tail pads with the code of 0 (NF4 level 7, FP4 code 0), as onnxruntime does.
+        if (end === count && (count & 1) === 1) codes[count >> 1] = (codes[count >> 1] as number) | (fp4 ? 0 : 7);
       }
       packed = {
         b: index.uniqueName(`${weightName}_Bnb4`),
@@ -111,7 +140,7 @@ export function quantizeBnb4(
       domain: "com.microsoft",
       input: [node.input[0] as string, packed.b, packed.absmax],
       output: [...node.output],
-      attribute: attributes({ K: packed.k, N: packed.n, block_size: blockSize, quant_type: 1 }),
+      attribute: attributes({ K: packed.k, N: packed.n, block_size: blockSize, quant_type: fp4 ? 0 : 1 }),
     });
   }
   graph.node = out;
@@ -120,7 +149,12 @@ export function quantizeBnb4(
     model.opsetImport.push({ domain: "com.microsoft", version: 1 });
   return {
     model,
-    report: { approach: "weight-only", format: `bnb4 NF4 MatMulBnb4 (block ${blockSize})`, quantizedNodes, floatNodes },
+    report: {
+      approach: "weight-only",
+      format: `bnb4 ${fp4 ? "FP4" : "NF4"} MatMulBnb4 (block ${blockSize})`,
+      quantizedNodes,
+      floatNodes,
+    },
   };
 }
 
@@ -136,4 +170,25 @@ export function nearestNf4(x: number): number {
     }
   }
   return best;
+}
+
+/**
+ * The FP4 code nearest to x in [-1, 1]: the sign in bit 3 (negative x, even a tiny one, keeps its
+ * sign as onnxruntime's QuantizeOneFP4 does), the magnitude's nearest level, ties to the smaller
+ * magnitude (its thresholds are the midpoints, compared with >).
+ */
+export function nearestFp4(x: number): number {
+  const sign = x < 0 ? 8 : 0;
+  const magnitude = Math.abs(x);
+  let best = 0;
+  let distance = Number.POSITIVE_INFINITY;
+  for (let c = 0; c < 8; c++) {
+    const level = FP4_LEVELS[c] as number;
+    const d = Math.abs(magnitude - level);
+    if (d < distance || (d === distance && level < (FP4_LEVELS[best] as number))) {
+      distance = d;
+      best = c;
+    }
+  }
+  return best + sign;
 }
