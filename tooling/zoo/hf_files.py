@@ -14,6 +14,15 @@ import sys
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 
+def write(folder, tokenizer, config, tokenizer_config):
+    for name, content in (("tokenizer.json", tokenizer), ("config.json", config),
+                          ("tokenizer_config.json", tokenizer_config)):
+        with open(os.path.join(folder, name), "w") as f:
+            json.dump(content, f, indent=1 if name != "tokenizer.json" else None)
+            f.write("\n")
+        print(f"  wrote {os.path.relpath(os.path.join(folder, name), os.path.join(HERE, '..', '..'))}")
+
+
 def special(token, id_):
     return {"id": id_, "content": token, "single_word": False, "lstrip": False, "rstrip": False,
             "normalized": False, "special": True}
@@ -60,12 +69,7 @@ def bert_files(folder):
         "cls_token": "[CLS]",
         "padding_side": "right",
     }
-    for name, content in (("tokenizer.json", tokenizer), ("config.json", config),
-                          ("tokenizer_config.json", tokenizer_config)):
-        with open(os.path.join(folder, name), "w") as f:
-            json.dump(content, f, indent=1 if name != "tokenizer.json" else None)
-            f.write("\n")
-        print(f"  wrote {os.path.relpath(os.path.join(folder, name), os.path.join(HERE, '..', '..'))}")
+    write(folder, tokenizer, config, tokenizer_config)
 
 
 def gpt_files(folder):
@@ -99,12 +103,7 @@ def gpt_files(folder):
         "use_cache": False,
     }
     tokenizer_config = {"tokenizer_class": "PreTrainedTokenizer", "model_max_length": 64}
-    for name, content in (("tokenizer.json", tokenizer), ("config.json", config),
-                          ("tokenizer_config.json", tokenizer_config)):
-        with open(os.path.join(folder, name), "w") as f:
-            json.dump(content, f, indent=1 if name != "tokenizer.json" else None)
-            f.write("\n")
-        print(f"  wrote {os.path.relpath(os.path.join(folder, name), os.path.join(HERE, '..', '..'))}")
+    write(folder, tokenizer, config, tokenizer_config)
 
 
 WRITERS = {"bert": bert_files, "gpt": gpt_files}

@@ -68,28 +68,39 @@ async function predictions(dtype: string): Promise<number[]> {
   return out;
 }
 
+/**
+ * A zoo model laid out as a transformers.js directory (its config/tokenizer files, onnx/model.onnx),
+ * `zeropoint quantize <dir> --preset all` run on it with its calibration split, and transformers.js
+ * pointed at the work folder (local files only). Returns the CLI's JSON report.
+ */
+async function presetDirectory(
+  name: "bert" | "gpt",
+): Promise<{ files: { preset: string; sizes: { ratio: number } }[] }> {
+  mkdirSync(join(work, name, "onnx"), { recursive: true });
+  for (const f of ["config.json", "tokenizer.json", "tokenizer_config.json"])
+    copyFileSync(zoo(name, f), join(work, name, f));
+  copyFileSync(zoo(name, "model.onnx"), join(work, name, "onnx", "model.onnx"));
+  const run = await runCli([
+    "quantize",
+    join(work, name),
+    "--preset",
+    "all",
+    "--calib-data",
+    zoo(name, "calib"),
+    "--json",
+  ]);
+  expect(run.err).toBe("");
+  expect(run.code).toBe(0);
+  hf = await import("@huggingface/transformers");
+  hf.env.allowRemoteModels = false;
+  hf.env.localModelPath = work;
+  return JSON.parse(run.out);
+}
+
 describe("transformers.js presets on the zoo BERT-style encoder", () => {
   let report: { files: { preset: string; sizes: { ratio: number } }[] };
   beforeAll(async () => {
-    mkdirSync(join(work, "bert", "onnx"), { recursive: true });
-    for (const f of ["config.json", "tokenizer.json", "tokenizer_config.json"])
-      copyFileSync(zoo("bert", f), join(work, "bert", f));
-    copyFileSync(zoo("bert", "model.onnx"), join(work, "bert", "onnx", "model.onnx"));
-    const run = await runCli([
-      "quantize",
-      join(work, "bert"),
-      "--preset",
-      "all",
-      "--calib-data",
-      zoo("bert", "calib"),
-      "--json",
-    ]);
-    expect(run.err).toBe("");
-    expect(run.code).toBe(0);
-    report = JSON.parse(run.out);
-    hf = await import("@huggingface/transformers");
-    hf.env.allowRemoteModels = false;
-    hf.env.localModelPath = work;
+    report = await presetDirectory("bert");
   });
 
   it("writes every preset's file under onnx/ with transformers.js' names, each smaller than float", () => {
@@ -153,24 +164,7 @@ describe("transformers.js presets on the zoo character GPT (decoder)", () => {
   const gptFloatBytes = statSync(zoo("gpt", "model.onnx")).size;
 
   beforeAll(async () => {
-    mkdirSync(join(work, "gpt", "onnx"), { recursive: true });
-    for (const f of ["config.json", "tokenizer.json", "tokenizer_config.json"])
-      copyFileSync(zoo("gpt", f), join(work, "gpt", f));
-    copyFileSync(zoo("gpt", "model.onnx"), join(work, "gpt", "onnx", "model.onnx"));
-    const run = await runCli([
-      "quantize",
-      join(work, "gpt"),
-      "--preset",
-      "all",
-      "--calib-data",
-      zoo("gpt", "calib"),
-      "--json",
-    ]);
-    expect(run.err).toBe("");
-    expect(run.code).toBe(0);
-    hf = await import("@huggingface/transformers");
-    hf.env.allowRemoteModels = false;
-    hf.env.localModelPath = work;
+    await presetDirectory("gpt");
   });
 
   /** Logits of every held-out window through transformers.js' causal-LM forward. */

@@ -31,6 +31,22 @@ function matmul(): { model: OnnxModel; w: Float32Array } {
   };
 }
 
+/** onnxruntime runs `q` on two rows and gives x @ deq ([K, N], decoded from the stored codes). */
+async function expectComputes(q: OnnxModel, deq: Float32Array): Promise<void> {
+  const x = Float32Array.from({ length: 2 * K }, (_, i) => Math.cos(i));
+  const ort = await loadOnnxruntime();
+  const session = await ort.InferenceSession.create(encodeModel(q));
+  const y = (await session.run({ x: new ort.Tensor("float32", x, [2, K]) })).y?.data as Float32Array;
+  await session.release();
+  for (let r = 0; r < 2; r++)
+    for (let c = 0; c < N; c++) {
+      let ref = 0;
+      for (let k = 0; k < K; k++) ref += (x[r * K + k] as number) * (deq[k * N + c] as number);
+      // float32 GEMM vs float64 sum over 48 terms of magnitude <= 7: 1e-4 absolute.
+      expect(Math.abs((y[r * N + c] as number) - ref)).toBeLessThan(1e-4);
+    }
+}
+
 describe("bnb4 (MatMulBnb4, NF4)", () => {
   it("nearestNf4 picks the nearest level, exact levels map to themselves", () => {
     expect(NF4_LEVELS.map((v) => nearestNf4(v))).toEqual(NF4_LEVELS.map((_, c) => c));
@@ -63,18 +79,7 @@ describe("bnb4 (MatMulBnb4, NF4)", () => {
       const bound = 0.1521 * (absmax[Math.floor(e / 64)] as number);
       expect(Math.abs((deq[i] as number) - (w[i] as number))).toBeLessThanOrEqual(bound);
     }
-    const x = Float32Array.from({ length: 2 * K }, (_, i) => Math.cos(i));
-    const ort = await loadOnnxruntime();
-    const session = await ort.InferenceSession.create(encodeModel(q));
-    const y = (await session.run({ x: new ort.Tensor("float32", x, [2, K]) })).y?.data as Float32Array;
-    await session.release();
-    for (let r = 0; r < 2; r++)
-      for (let c = 0; c < N; c++) {
-        let ref = 0;
-        for (let k = 0; k < K; k++) ref += (x[r * K + k] as number) * (deq[k * N + c] as number);
-        // float32 GEMM vs float64 sum over 48 terms of magnitude <= 7: 1e-4 absolute.
-        expect(Math.abs((y[r * N + c] as number) - ref)).toBeLessThan(1e-4);
-      }
+    await expectComputes(q, deq);
   });
 
   it("FP4 (quant_type 0): codes keep the sign bit, onnxruntime computes x @ dequantized(W)", async () => {
@@ -103,17 +108,7 @@ describe("bnb4 (MatMulBnb4, NF4)", () => {
         (absmax[Math.floor(e / 64)] as number) / 6 + 1e-6,
       );
     }
-    const x = Float32Array.from({ length: 2 * K }, (_, i) => Math.cos(i));
-    const ort = await loadOnnxruntime();
-    const session = await ort.InferenceSession.create(encodeModel(q));
-    const y = (await session.run({ x: new ort.Tensor("float32", x, [2, K]) })).y?.data as Float32Array;
-    await session.release();
-    for (let r = 0; r < 2; r++)
-      for (let c = 0; c < N; c++) {
-        let ref = 0;
-        for (let k = 0; k < K; k++) ref += (x[r * K + k] as number) * (deq[k * N + c] as number);
-        expect(Math.abs((y[r * N + c] as number) - ref)).toBeLessThan(1e-4);
-      }
+    await expectComputes(q, deq);
   });
 
   it("keeps the output projection float by default, as bitsandbytes keeps lm_head", () => {
