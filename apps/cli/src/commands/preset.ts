@@ -67,9 +67,10 @@ export async function runPresets(flags: PresetFlags, out: (line: string) => void
   for (const file of files) {
     const outDir = resolve(flags.output ?? dirname(file));
     mkdirSync(outDir, { recursive: true });
-    // External data without calibration: leave the weights in their file (read one tensor at a time,
-    // written back as external data), so a model of any size quantizes in bounded memory.
-    const lazy = flags.calibData === undefined && onnx.externalDataFiles(file).length > 0;
+    // External data: leave the weights in their file (read one tensor at a time, written back as
+    // external data; onnxruntime reads them from there for calibration and the check), so a model
+    // of any size quantizes in bounded memory.
+    const lazy = onnx.externalDataFiles(file).length > 0;
     const { model } = onnx.loadModel(file, lazy ? { externalData: "lazy" } : {});
     const inputs = onnx.modelInputSpecs(model);
     const dataOptions = { batchSize: flags.batchSize, inputShapes: {}, images: { layout: "nchw" as const } };
@@ -96,18 +97,8 @@ export async function runPresets(flags: PresetFlags, out: (line: string) => void
         ...(flags.mixed !== undefined && (preset === "q4" || preset === "q4f16") ? { mixed: flags.mixed } : {}),
       });
       if (result.report.mixed !== undefined && !flags.json) out(mixedLayerTable(result.report.mixed.layers));
-      // A lazily loaded model is checked from the files (onnxruntime reads their external data), so
-      // it is written first; otherwise the check runs in memory before anything is written.
-      const save = () => onnx.saveModel(result.model, target, lazy ? { externalData: "always" } : {});
-      const early = lazy ? save() : undefined;
-      const check = await onnx.checkQuantizedModel(
-        model,
-        result.model,
-        checkBatches,
-        {},
-        { float: file, quantized: target },
-      );
-      const written = early ?? save();
+      const check = await onnx.checkQuantizedModel(model, result.model, checkBatches, {});
+      const written = onnx.saveModel(result.model, target, lazy ? { externalData: "always" } : {});
       const size = written.modelBytes + written.dataBytes;
       const low = check.outputs.filter((o) => o.sqnr < flags.minSqnr);
       if (low.length > 0 && degraded === null)

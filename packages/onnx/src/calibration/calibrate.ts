@@ -11,9 +11,9 @@ import {
   ZeropointError,
 } from "@zeropoint/core";
 import { modelInputSpecs } from "../model/input-specs.js";
-import { encodeModel } from "../model/model-io.js";
 import { DataType, type OnnxModel, type OnnxValueInfo } from "../model/onnx-schema.js";
 import { loadOnnxruntime } from "../runtime/onnxruntime.js";
+import { sessionModel } from "../runtime/session-model.js";
 import { asNamedTensor, type CalibrationBatch, type CalibrationSource, iterateSource } from "./calibration-source.js";
 import { buildSegments, type GraphSegment, runSegments, SEGMENT_THRESHOLD } from "./graph-segments.js";
 
@@ -95,8 +95,10 @@ export async function discoverTensorTypes(model: OnnxModel): Promise<Map<string,
 }
 
 async function createSession(ort: Awaited<ReturnType<typeof loadOnnxruntime>>, model: OnnxModel) {
+  // A lazily loaded model opens from its data files (sessionModel).
+  const opened = sessionModel(model);
   try {
-    return await ort.InferenceSession.create(encodeModel(model), {
+    return await ort.InferenceSession.create(opened.source as never, {
       graphOptimizationLevel: "disabled",
       executionProviders: ["cpu"],
     });
@@ -104,6 +106,8 @@ async function createSession(ort: Awaited<ReturnType<typeof loadOnnxruntime>>, m
     throw new ZeropointError("invalid-model", `onnxruntime cannot load the model: ${(cause as Error).message}`, {
       cause,
     });
+  } finally {
+    opened.dispose();
   }
 }
 

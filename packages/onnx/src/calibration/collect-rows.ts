@@ -1,9 +1,8 @@
 import { ZeropointError } from "@zeropoint/core";
 import { modelInputSpecs } from "../model/input-specs.js";
-import { lazyExternalRange } from "../model/lazy-external.js";
-import { encodeModel, forEachTensor } from "../model/model-io.js";
 import type { OnnxModel } from "../model/onnx-schema.js";
 import { loadOnnxruntime } from "../runtime/onnxruntime.js";
+import { sessionModel } from "../runtime/session-model.js";
 import { exposeTensors, makeFeeds, outputAsFloat32 } from "./calibrate.js";
 import { type CalibrationSource, iterateSource } from "./calibration-source.js";
 
@@ -19,19 +18,16 @@ export async function collectActivationRows(
   source: CalibrationSource,
   maxRows: number,
 ): Promise<Map<string, { rows: Float32Array; count: number; width: number }>> {
-  if (model.graph)
-    forEachTensor(model.graph, (t) => {
-      if (lazyExternalRange(t) !== undefined)
-        throw new ZeropointError(
-          "invalid-argument",
-          `tensor ${t.name ?? "?"} is still in its external data file: calibration runs the float model from memory, so load it with external data inlined`,
-        );
-    });
   const ort = await loadOnnxruntime();
   const specs = modelInputSpecs(model);
-  const session = await ort.InferenceSession.create(encodeModel(exposeTensors(model, [...tensors])), {
-    executionProviders: ["cpu"],
-  });
+  // A lazily loaded model runs from its data files (sessionModel), so any size calibrates.
+  const opened = sessionModel(exposeTensors(model, [...tensors]));
+  let session: Awaited<ReturnType<typeof ort.InferenceSession.create>>;
+  try {
+    session = await ort.InferenceSession.create(opened.source as never, { executionProviders: ["cpu"] });
+  } finally {
+    opened.dispose();
+  }
   const kept = new Map<string, { parts: Float32Array[]; count: number; width: number }>();
   try {
     let index = 0;

@@ -1,7 +1,7 @@
 import { ZeropointError } from "@zeropoint/core";
-import { encodeModel } from "../model/model-io.js";
 import type { OnnxGraph, OnnxModel, OnnxNode, OnnxTensor, OnnxValueInfo } from "../model/onnx-schema.js";
 import type { loadOnnxruntime } from "../runtime/onnxruntime.js";
+import { sessionModel } from "../runtime/session-model.js";
 
 type Ort = Awaited<ReturnType<typeof loadOnnxruntime>>;
 type Session = Awaited<ReturnType<Ort["InferenceSession"]["create"]>>;
@@ -139,8 +139,9 @@ export async function buildSegments(
         },
       };
       let session: Session;
+      const opened = sessionModel(segmentModel as OnnxModel);
       try {
-        session = await ort.InferenceSession.create(encodeModel(segmentModel), {
+        session = await ort.InferenceSession.create(opened.source as never, {
           graphOptimizationLevel: "disabled",
           executionProviders: ["cpu"],
         });
@@ -150,6 +151,8 @@ export async function buildSegments(
           `onnxruntime cannot load the model (segment ${c}): ${(cause as Error).message}`,
           { cause },
         );
+      } finally {
+        opened.dispose();
       }
       const segmentTypes = new Map<string, string>();
       for (const m of session.outputMetadata) {

@@ -7,6 +7,7 @@ import { encodeModel, forEachTensor } from "../model/model-io.js";
 import type { OnnxModel } from "../model/onnx-schema.js";
 import type { ActivationParams } from "../quantize/static-plan.js";
 import { loadOnnxruntime } from "../runtime/onnxruntime.js";
+import { sessionModel } from "../runtime/session-model.js";
 
 /** What {@link checkQuantizedModel} reports. */
 export interface ModelCheck {
@@ -49,7 +50,6 @@ export async function checkQuantizedModel(
   quantizedModel: OnnxModel,
   samples: readonly CalibrationBatch[],
   activations: Readonly<Record<string, ActivationParams>> = {},
-  files: { readonly float?: string; readonly quantized?: string } = {},
 ): Promise<ModelCheck> {
   if (samples.length === 0)
     throw new ZeropointError("invalid-calibration-data", "the model check needs at least one sample");
@@ -66,37 +66,46 @@ export async function checkQuantizedModel(
     else if (quantizedNames.has(`${tensor}_quantized`)) probes.push({ tensor, name: `${tensor}_quantized`, params: p });
     else if (quantizedNames.has(tensor)) probes.push({ tensor, name: tensor });
   }
-  // Models with external data left in their files (loadModel's lazy mode) are opened from their
-  // paths, where onnxruntime reads the data itself; sizes count the data files too.
-  const floatSource = sessionSource(
-    floatModel,
-    files.float,
-    probes.map((p) => p.tensor),
+  // Models with external data left in their files (loadModel's lazy mode) open from those files
+  // (sessionModel); sizes count the data files too.
+  const floatSource = sessionModel(
+    exposeTensors(
+      floatModel,
+      probes.map((p) => p.tensor),
+    ),
   );
-  const quantizedSource = sessionSource(
-    quantizedModel,
-    files.quantized,
-    probes.map((p) => p.name),
+  const quantizedSource = sessionModel(
+    exposeTensors(
+      quantizedModel,
+      probes.map((p) => p.name),
+    ),
   );
   const options = { executionProviders: ["cpu"], intraOpNumThreads: 1 } as const;
   let floatSession: Awaited<ReturnType<typeof ort.InferenceSession.create>>;
   let quantSession: Awaited<ReturnType<typeof ort.InferenceSession.create>>;
   try {
-    floatSession = await ort.InferenceSession.create(floatSource as never, options);
-  } catch (cause) {
-    throw new ZeropointError("invalid-model", `onnxruntime cannot load the float model: ${(cause as Error).message}`, {
-      cause,
-    });
-  }
-  try {
-    quantSession = await ort.InferenceSession.create(quantizedSource as never, options);
-  } catch (cause) {
-    await floatSession.release();
-    throw new ZeropointError(
-      "invalid-model",
-      `onnxruntime cannot load the quantized model: ${(cause as Error).message}`,
-      { cause },
-    );
+    try {
+      floatSession = await ort.InferenceSession.create(floatSource.source as never, options);
+    } catch (cause) {
+      throw new ZeropointError(
+        "invalid-model",
+        `onnxruntime cannot load the float model: ${(cause as Error).message}`,
+        { cause },
+      );
+    }
+    try {
+      quantSession = await ort.InferenceSession.create(quantizedSource.source as never, options);
+    } catch (cause) {
+      await floatSession.release();
+      throw new ZeropointError(
+        "invalid-model",
+        `onnxruntime cannot load the quantized model: ${(cause as Error).message}`,
+        { cause },
+      );
+    }
+  } finally {
+    floatSource.dispose();
+    quantizedSource.dispose();
   }
   const specs = modelInputSpecs(floatModel);
   const comparisons = new Map(outputs.map((o) => [o, new OutputComparison(o)]));
@@ -170,26 +179,6 @@ async function runChecked<S extends { run(feeds: never): Promise<unknown> }>(
       { cause },
     );
   }
-}
-
-/**
- * What a check session opens: the model's bytes with the probed tensors exposed, or, for a model
- * whose tensors are still in external data files, its saved path (probes need the bytes, so such a
- * model cannot have any).
- */
-function sessionSource(model: OnnxModel, path: string | undefined, probes: readonly string[]): Uint8Array | string {
-  let lazy = false;
-  if (model.graph)
-    forEachTensor(model.graph, (t) => {
-      if (lazyExternalRange(t) !== undefined) lazy = true;
-    });
-  if (!lazy) return encodeModel(exposeTensors(model, probes));
-  if (path === undefined || probes.length > 0)
-    throw new ZeropointError(
-      "invalid-argument",
-      "a model whose weights are still in external data files is checked from its saved path, without activation probes",
-    );
-  return path;
 }
 
 /** Encoded size of a model plus the external data its tensors still read from their files. */

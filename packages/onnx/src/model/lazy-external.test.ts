@@ -2,8 +2,11 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs"
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { sharedModelBytes } from "../../test-fixtures/mnist-eval.js";
+import { mnistCalibration, sharedModelBytes } from "../../test-fixtures/mnist-eval.js";
+import { calibrationSourceFromBatches } from "../calibration/calibration-source.js";
+import { checkQuantizedModel } from "../check/model-check.js";
 import { quantizeDynamic } from "../quantize/quantize-dynamic.js";
+import { quantizeStatic } from "../quantize/quantize-static.js";
 import { quantizeWeightOnly } from "../quantize/quantize-weight-only.js";
 import { lazyExternalRange } from "./lazy-external.js";
 import { encodeModel, forEachTensor, loadModel, saveModel } from "./model-io.js";
@@ -66,6 +69,39 @@ describe("lazy external data (models of any size in the memory of their graph)",
       expect(contents(fromLazy)).toEqual(contents(fromEager));
     }
     expect(readFileSync(`${path}.data`).equals(before)).toBe(true);
+  });
+
+  it("calibrates from the data files: GPTQ and static from a lazy model equal the inlined results; the check runs", async () => {
+    const path = externalMlp("calibrate");
+    const data = calibrationSourceFromBatches(mnistCalibration(64));
+    for (const [label, run] of [
+      [
+        "gptq",
+        (m: OnnxModel) => quantizeWeightOnly(m, { weightType: "int4", int4Method: "gptq", calibrationData: data }),
+      ],
+      ["static", (m: OnnxModel) => quantizeStatic(m, { calibrationData: data })],
+    ] as const) {
+      const lazy = await run(loadModel(path, { externalData: "lazy" }).model);
+      const eager = await run(loadModel(path).model);
+      const a = join(work, `cal-lazy-${label}.onnx`);
+      const b = join(work, `cal-eager-${label}.onnx`);
+      saveModel(lazy.model, a);
+      saveModel(eager.model, b);
+      expect(contents(a)).toEqual(contents(b));
+      // The float model stays lazy; the check opens it from its data file, probes included.
+      const lazyFloat = loadModel(path, { externalData: "lazy" }).model;
+      const batches = mnistCalibration(32);
+      const check = await checkQuantizedModel(lazyFloat, lazy.model, batches, lazy.report.activations ?? {});
+      const reference = await checkQuantizedModel(
+        loadModel(path).model,
+        eager.model,
+        batches,
+        eager.report.activations ?? {},
+      );
+      expect(check.outputs).toEqual(reference.outputs);
+      // Sizes count the data file: equal up to the graph's external-data entries (names, offsets).
+      expect(Math.abs(check.floatBytes / reference.floatBytes - 1)).toBeLessThan(0.01);
+    }
   });
 
   it("a saved lazy model's tensors point at the new data file only; externalData never refuses it", () => {

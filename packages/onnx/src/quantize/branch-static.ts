@@ -4,9 +4,9 @@ import { type CalibrationBatch, type CalibrationSource, iterateSource } from "..
 import { ELEM_TYPE, outerReads } from "../calibration/graph-segments.js";
 import { getAttribute } from "../graph/graph-index.js";
 import { modelInputSpecs } from "../model/input-specs.js";
-import { encodeModel } from "../model/model-io.js";
 import type { OnnxGraph, OnnxModel, OnnxNode } from "../model/onnx-schema.js";
 import { loadOnnxruntime } from "../runtime/onnxruntime.js";
+import { sessionModel } from "../runtime/session-model.js";
 
 /** What {@link quantizeIfBranches} did to one If. */
 export interface BranchOutcome {
@@ -57,11 +57,17 @@ export async function quantizeIfBranches(
       const fed = reads.filter((r) => !initializers.has(r));
       const condition = node.input[0] as string;
       const wanted = [...new Set([condition, ...fed])];
-      const exposed = encodeModel(exposeTensors(floatModel, wanted));
+      const exposed = exposeTensors(floatModel, wanted);
       let samples = 0;
       // One pass over the data per call (two-pass calibrators call it twice), nothing kept.
       const source: CalibrationSource = async function* () {
-        const session = await ort.InferenceSession.create(exposed, { executionProviders: ["cpu"] });
+        const opened = sessionModel(exposed);
+        let session: Awaited<ReturnType<typeof ort.InferenceSession.create>>;
+        try {
+          session = await ort.InferenceSession.create(opened.source as never, { executionProviders: ["cpu"] });
+        } finally {
+          opened.dispose();
+        }
         try {
           let index = 0;
           for await (const batch of iterateSource(calibration)) {
