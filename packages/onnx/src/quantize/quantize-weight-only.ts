@@ -47,7 +47,7 @@ export interface WeightOnlyOptions extends Omit<CommonQuantizeOptions, "weightTy
    * clipped to minimize the layer's output error on those activations) or `gptq` (Hessian-guided
    * error feedback on the same activations). Measured on the zoo GPT (all-int4, block 32): rtn
    * +37.8% perplexity over float, mse +39.2% (weight error is not what perplexity feels there), hqq
-   * +27.4%, awq +4.4% (+27.0% without the clipping search), gptq +0.6% (+0.2% with act-order).
+   * +27.2%, awq +4.9% (+27.0% without the clipping search), gptq +0.3% (-0.02% with act-order).
    */
   readonly int4Method?: "rtn" | "mse" | "hqq" | "awq" | "gptq";
   /** GPTQ: process input channels by decreasing Hessian diagonal (static block parameters). */
