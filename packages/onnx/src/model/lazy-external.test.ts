@@ -8,6 +8,7 @@ import { checkQuantizedModel } from "../check/model-check.js";
 import { quantizeDynamic } from "../quantize/quantize-dynamic.js";
 import { quantizeStatic } from "../quantize/quantize-static.js";
 import { quantizeWeightOnly } from "../quantize/quantize-weight-only.js";
+import { sessionModel } from "../runtime/session-model.js";
 import { lazyExternalRange } from "./lazy-external.js";
 import { encodeModel, forEachTensor, loadModel, saveModel } from "./model-io.js";
 import type { OnnxGraph, OnnxModel } from "./onnx-schema.js";
@@ -102,6 +103,20 @@ describe("lazy external data (models of any size in the memory of their graph)",
       // Sizes count the data file: equal up to the graph's external-data entries (names, offsets).
       expect(Math.abs(check.floatBytes / reference.floatBytes - 1)).toBeLessThan(0.01);
     }
+    // The temporary graphs written beside the data file are gone.
+    const { readdirSync } = await import("node:fs");
+    expect(readdirSync(join(work, "calibrate")).sort()).toEqual(["mlp.onnx", "mlp.onnx.data"]);
+  });
+
+  it("a temporary session graph a killed run left beside the data is swept by the next session", async () => {
+    const path = externalMlp("stale");
+    const { readdirSync, writeFileSync } = await import("node:fs");
+    // pid 2^22 + 1 is above Linux's largest possible pid_max (2^22): no live process has it.
+    writeFileSync(join(work, "stale", ".zeropoint-session.onnx.tmp-4194305-left"), "x");
+    const lazy = loadModel(path, { externalData: "lazy" }).model;
+    const opened = sessionModel(lazy);
+    opened.dispose();
+    expect(readdirSync(join(work, "stale")).sort()).toEqual(["mlp.onnx", "mlp.onnx.data"]);
   });
 
   it("a saved lazy model's tensors point at the new data file only; externalData never refuses it", () => {

@@ -2,8 +2,10 @@ import { rmSync, writeFileSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { onInterrupt, ZeropointError } from "@zeropoint/core";
 import { lazyExternalRange } from "../model/lazy-external.js";
-import { encodeModel, forEachTensor, structuredCloneModel } from "../model/model-io.js";
+import { encodeModel, forEachTensor, removeStaleTempFiles, structuredCloneModel } from "../model/model-io.js";
 import type { OnnxGraph, OnnxModel } from "../model/onnx-schema.js";
+
+const SESSION_FILE = ".zeropoint-session.onnx";
 
 /** What `InferenceSession.create` opens for a model, and how to clean up after the session is made. */
 export interface SessionModel {
@@ -43,7 +45,9 @@ export function sessionModel(model: OnnxModel): SessionModel {
       { key: "length", value: String(range.length) },
     ];
   });
-  const path = join(dir, `.zeropoint-session-${process.pid}-${Math.random().toString(36).slice(2)}.onnx`);
+  // A temp-file name the stale-temp sweep knows, so one a SIGKILL left is removed by the next run.
+  removeStaleTempFiles(dir, [SESSION_FILE]);
+  const path = join(dir, `${SESSION_FILE}.tmp-${process.pid}-${Math.random().toString(36).slice(2)}`);
   const remove = () => rmSync(path, { force: true });
   const unregister = onInterrupt(remove);
   try {
