@@ -89,6 +89,52 @@ describe("zeropoint quantize", () => {
     expect(report.check.top1Agreement).toBeGreaterThan(0.95);
   });
 
+  it("tune --bits 4,8,16: the shortest upgrade prefix that meets --max-loss, and nothing shorter does", async () => {
+    const output = join(work, "tune-bits.onnx");
+    const r = await run([
+      "tune",
+      model,
+      "-o",
+      output,
+      "--bits",
+      "4,8,16",
+      "--calib-data",
+      "mnist:train",
+      "--samples",
+      "64",
+      "--eval-data",
+      "mnist:test-even",
+      "--eval-samples",
+      "1000",
+      "--max-loss",
+      "0.1%",
+      "--json",
+    ]);
+    expect(r.code).toBe(0);
+    const report = JSON.parse(r.out);
+    expect(report.status).toBe("met");
+    const probes = report.probes as { upgrades: number; metric: number }[];
+    expect(report.metric).toBeGreaterThanOrEqual(report.threshold);
+    // Every probed shorter prefix misses the criterion (the bisection's claim).
+    for (const p of probes) if (p.upgrades < report.upgrades) expect(p.metric).toBeLessThan(report.threshold);
+    expect(probes.some((p) => p.upgrades === report.upgrades - 1) || report.upgrades === 0).toBe(true);
+    expect(existsSync(output)).toBe(true);
+    const bad = await run([
+      "tune",
+      model,
+      "-o",
+      output,
+      "--bits",
+      "8,16",
+      "--calib-data",
+      "mnist:train",
+      "--eval-data",
+      "mnist",
+    ]);
+    expect(bad.code).toBe(2);
+    expect(bad.err).toContain("--bits must include 4");
+  });
+
   it("--accuracy-level 4 writes MatMulNBits accuracy_level 4 (weight-only int4 and --preset q4)", async () => {
     const { loadModel } = await import("@zeropoint/onnx");
     const levels = (file: string) =>

@@ -17,6 +17,7 @@ import { runPresets } from "./commands/preset.js";
 import { type QuantizeFlags, runQuantize } from "./commands/quantize.js";
 import { runQuantizeTfjs } from "./commands/tfjs.js";
 import { parseDuration, runTune } from "./commands/tune.js";
+import { runTuneBits } from "./commands/tune-bits.js";
 import { errorJson, errorLine, UsageError } from "./errors.js";
 
 const HELP = `zeropoint: quantize neural networks from Node
@@ -97,6 +98,9 @@ tune options:
   --strategy basic|sensitivity            default basic
   --max-trials N, --timeout 10m           search budget (default 100 trials, no timeout)
   --history tune.jsonl                    record trials; a rerun with the same file resumes
+  --bits 4,8,16                           instead: int4 weight-only with mixed precision, the smallest model of the
+                                          --mixed order that meets --max-loss (with --int4-method, default gptq,
+                                          --block-size, --max-size 1.25x|12MB as a cap)
   --latency-profile p.json                seed the per-node search with a profile recorded on this CPU and onnxruntime
   --latency-budget 60s                    time spent timing the format candidates live (default 60s)
   --report out.html                       sensitivity chart (default <out>.sensitivity.html)
@@ -467,6 +471,10 @@ export async function main(
           "vocab-size": { type: "string" },
           "batch-size": { type: "string" },
           "eval-samples": { type: "string" },
+          bits: { type: "string" },
+          "int4-method": { type: "string" },
+          "block-size": { type: "string" },
+          "max-size": { type: "string" },
           json: { type: "boolean" },
         },
       });
@@ -474,6 +482,55 @@ export async function main(
       if (values.output === undefined) throw new UsageError("tune needs -o <output>");
       if (values["calib-data"] === undefined || values["eval-data"] === undefined)
         throw new UsageError("tune needs --calib-data and --eval-data");
+      if (values.bits !== undefined) {
+        const bitsOnly = [
+          "objective",
+          "strategy",
+          "max-trials",
+          "timeout",
+          "history",
+          "latency-profile",
+          "latency-budget",
+          "report",
+          "target-cpu",
+          "holdout-data",
+        ];
+        const extra = bitsOnly.filter((k) => (values as Record<string, unknown>)[k] !== undefined);
+        if (extra.length > 0) throw new UsageError(`--bits does not take ${extra.map((k) => `--${k}`).join(", ")}`);
+        const bits = values.bits.split(",").map((b) => {
+          if (!["4", "8", "16"].includes(b.trim())) throw new UsageError(`--bits takes 4, 8 and 16, got ${b}`);
+          return Number(b) as 4 | 8 | 16;
+        });
+        const report = await runTuneBits(
+          {
+            input: positionals[0] as string,
+            output: values.output,
+            calibData: values["calib-data"],
+            evalData: values["eval-data"],
+            maxLoss: checkedMaxLoss(values["max-loss"] ?? "0.5%"),
+            samples: positiveInt("samples", values.samples, 256),
+            inputShapes: parseInputShapes(values["input-shape"]),
+            inputValues: values.input ?? [],
+            vocabSize:
+              values["vocab-size"] === undefined ? undefined : positiveInt("vocab-size", values["vocab-size"], 1),
+            batchSize: positiveInt("batch-size", values["batch-size"], 32),
+            evalSamples: positiveInt("eval-samples", values["eval-samples"], 2000),
+            json: values.json === true,
+            bits,
+            int4Method: oneOf(
+              "int4-method",
+              values["int4-method"],
+              ["rtn", "mse", "hqq", "awq", "gptq"] as const,
+              "gptq",
+            ),
+            blockSize: positiveInt("block-size", values["block-size"], 32),
+            maxSize: values["max-size"] === undefined ? undefined : parseMaxSize(values["max-size"]),
+          },
+          out,
+        );
+        if (values.json) out(JSON.stringify(report, null, 2));
+        return report.status === "met" ? 0 : 3;
+      }
       const report = await runTune(
         {
           input: positionals[0] as string,

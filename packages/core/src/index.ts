@@ -217,4 +217,6 @@ export {
   type LayerCandidates,
   type LayerChoice,
   type LayerDecision,
+  type UpgradeStep,
+  upgradeOrder,
 } from "./weight-quant/mixed-precision.js";

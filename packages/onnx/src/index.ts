@@ -62,7 +62,13 @@ export {
   quantizeBnb4,
 } from "./quantize/quantize-bnb4.js";
 export { DYNAMIC_OPS, type DynamicQuantizeOptions, quantizeDynamic } from "./quantize/quantize-dynamic.js";
-export { type MixedOptions, type MixedReport, quantizeMixed } from "./quantize/quantize-mixed.js";
+export {
+  type MixedCandidateOptions,
+  type MixedOptions,
+  type MixedReport,
+  mixedPrecisionCandidates,
+  quantizeMixed,
+} from "./quantize/quantize-mixed.js";
 export { type QuantizeReport, quantizeStatic, type StaticQuantizeOptions } from "./quantize/quantize-static.js";
 export { quantizeWeightOnly, type WeightOnlyOptions } from "./quantize/quantize-weight-only.js";
 export { type ActivationParams, decideRoles, type PlannedNode, type RoleDecision } from "./quantize/static-plan.js";

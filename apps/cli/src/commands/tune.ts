@@ -68,7 +68,7 @@ async function collect(
   return out;
 }
 
-function evaluationData(
+export function evaluationData(
   spec: string,
   inputs: readonly ModelInputSpec[],
   options: Omit<ModelDataOptions, "samples">,

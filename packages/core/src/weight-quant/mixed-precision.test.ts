@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { chooseLayerBits } from "./mixed-precision.js";
+import { chooseLayerBits, upgradeOrder } from "./mixed-precision.js";
 
 const layer = (name: string, e4: number, e8: number, bytes4: number) => ({
   name,
@@ -40,5 +40,17 @@ describe("chooseLayerBits (greedy error per byte within a budget)", () => {
   it("refuses a negative budget and non-finite errors", () => {
     expect(() => chooseLayerBits([layer("a", 1, 0.1, 1)], -1)).toThrow(/budget/);
     expect(() => chooseLayerBits([layer("a", Number.NaN, 0.1, 1)], 10)).toThrow(/non-finite/);
+  });
+});
+
+describe("upgradeOrder", () => {
+  it("lists every upgrade by error per byte, totals after each; its affordable prefix is what a budget buys", () => {
+    const layers = [layer("a", 1, 0.1, 100), layer("b", 2, 0.2, 100)];
+    const steps = upgradeOrder(layers);
+    expect(steps.map((s) => `${s.name}:${s.bits}`)).toEqual(["b:8", "a:8", "b:16", "a:16"]);
+    expect(steps.map((s) => s.extraBytes)).toEqual([100, 200, 800, 1400]);
+    expect(steps[steps.length - 1]?.totalError).toBeCloseTo(0, 12);
+    // With a budget of 200 bytes chooseLayerBits makes the same two upgrades.
+    expect(chooseLayerBits(layers, 200).map((d) => d.bits)).toEqual([8, 8]);
   });
 });

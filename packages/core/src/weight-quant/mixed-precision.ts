@@ -77,3 +77,48 @@ export function chooseLayerBits(
     };
   });
 }
+
+/** One step of {@link upgradeOrder}: a layer moved to `bits`, and the totals after it. */
+export interface UpgradeStep {
+  readonly name: string;
+  readonly bits: number;
+  /** Bytes added over every layer's cheapest choice, after this step. */
+  readonly extraBytes: number;
+  /** Summed error of all layers after this step. */
+  readonly totalError: number;
+}
+
+/**
+ * The order {@link chooseLayerBits} buys upgrades in with no budget: largest error drop per added
+ * byte first, until every layer is at its lowest-error choice. A prefix of it is a mixed-precision
+ * model; a search over prefix lengths (zeropoint tune --bits) finds the smallest that meets an
+ * accuracy criterion.
+ */
+export function upgradeOrder(layers: readonly LayerCandidates[]): UpgradeStep[] {
+  const at = layers.map(() => 0);
+  let extra = 0;
+  let total = layers.reduce((sum, l) => sum + ((l.choices[0] as LayerChoice | undefined)?.error ?? 0), 0);
+  const steps: UpgradeStep[] = [];
+  for (;;) {
+    let best: { layer: number; choice: number; ratio: number } | undefined;
+    layers.forEach((l, li) => {
+      const cur = l.choices[at[li] as number] as LayerChoice;
+      for (let ci = (at[li] as number) + 1; ci < l.choices.length; ci++) {
+        const next = l.choices[ci] as LayerChoice;
+        const gain = cur.error - next.error;
+        if (gain <= 0) continue;
+        const cost = next.bytes - cur.bytes;
+        const ratio = cost <= 0 ? Number.POSITIVE_INFINITY : gain / cost;
+        if (best === undefined || ratio > best.ratio) best = { layer: li, choice: ci, ratio };
+      }
+    });
+    if (best === undefined) return steps;
+    const l = layers[best.layer] as LayerCandidates;
+    const from = l.choices[at[best.layer] as number] as LayerChoice;
+    const to = l.choices[best.choice] as LayerChoice;
+    extra += to.bytes - from.bytes;
+    total += to.error - from.error;
+    at[best.layer] = best.choice;
+    steps.push({ name: l.name, bits: to.bits, extraBytes: extra, totalError: total });
+  }
+}

@@ -58,55 +58,9 @@ export async function quantizeMixed(
   input: OnnxModel | string | Uint8Array,
   options: MixedOptions,
 ): Promise<{ model: OnnxModel; report: MixedReport }> {
-  if (options.calibrationData === undefined)
-    throw new ZeropointError("invalid-argument", "mixed precision ranks layers on calibration data (--calib-data)");
-  const allowed = [...new Set(options.bits ?? [4, 8, 16])].sort((a, b) => a - b);
-  if (allowed[0] !== 4 || allowed.some((b) => b !== 4 && b !== 8 && b !== 16))
-    throw new ZeropointError(
-      "invalid-argument",
-      `mixed precision bits are 4 (required), 8 and 16; got ${allowed.join(",")}`,
-    );
   const model = workingCopy(input);
-  const graph = model.graph;
-  if (graph === undefined || graph === null) throw new ZeropointError("invalid-model", "model has no graph");
-  preprocessGraph(graph);
-  const blockSize = options.blockSize ?? 32;
+  const candidates = await mixedPrecisionCandidates(model, options);
   const method = options.int4Method ?? "rtn";
-  const initializers = new Map(graph.initializer.map((t) => [t.name ?? "", t] as const));
-  const layers = graph.node.filter((n) => candidateWeight(n, initializers) !== undefined);
-  const inputs = [...new Set(layers.map((n) => n.input[0] ?? ""))];
-  const rows = await collectActivationRows(model, inputs, options.calibrationData, options.awqRows ?? 512);
-  const candidates: LayerCandidates[] = [];
-  const gemm = method === "gptq" ? await onnxruntimeMatrixMultiply() : undefined;
-  try {
-    for (const node of layers) {
-      const weight = candidateWeight(node, initializers) as OnnxTensor;
-      const activations = rows.get(node.input[0] ?? "");
-      const { columnMajor, k, n } = columns(node, weight);
-      if (activations === undefined || activations.width !== k) continue;
-      const half = weight.dataType === DataType.FLOAT16;
-      const choices: LayerChoice[] = [];
-      for (const bits of allowed)
-        choices.push(
-          bits === 16
-            ? { bits, bytes: k * n * (half ? 2 : 4), error: 0 }
-            : {
-                bits,
-                bytes: storedBytes(bits, k, n, blockSize, method, options.int4Symmetric === true, half),
-                error: await layerError(columnMajor, k, n, activations, {
-                  ...options,
-                  bits,
-                  blockSize,
-                  method,
-                  ...(gemm !== undefined ? { matmul: gemm.matmul } : {}),
-                }),
-              },
-        );
-      candidates.push({ name: node.name ?? "", choices });
-    }
-  } finally {
-    await gemm?.release();
-  }
   // The all-int4 size, measured: the same weight-only pass with no layer upgraded (RTN stands in
   // for the data-aware methods, whose stored bytes are the same up to AWQ's k scales per layer).
   const sizeMethod = method === "hqq" ? "hqq" : "rtn";
@@ -133,7 +87,7 @@ export async function quantizeMixed(
     int4OutputProjection: "int4",
     layerBits,
   });
-  const opOf = new Map(layers.map((n) => [n.name ?? "", n.opType ?? ""] as const));
+  const opOf = new Map(candidates.map((c) => [c.name, c.opType] as const));
   return {
     model: out,
     report: {
@@ -145,6 +99,72 @@ export async function quantizeMixed(
       bytes: encodeModel(out).length,
     },
   };
+}
+
+/** Options of {@link mixedPrecisionCandidates}: the int4 settings and calibration data of {@link quantizeMixed}. */
+export type MixedCandidateOptions = Omit<MixedOptions, "maxSize" | "targetError">;
+
+/**
+ * The sensitivity pass of mixed precision: every MatMul/Gemm with a constant 2-D float weight (the
+ * output projection included), quantized alone at each allowed precision with the chosen method,
+ * with its stored bytes and relative output error on the calibration activations that enter it.
+ * `quantizeMixed` spends a size budget on these; `zeropoint tune --bits` searches them for the
+ * smallest model that meets an accuracy criterion. The model is not modified.
+ */
+export async function mixedPrecisionCandidates(
+  input: OnnxModel | string | Uint8Array,
+  options: MixedCandidateOptions,
+): Promise<(LayerCandidates & { readonly opType: string })[]> {
+  const model = workingCopy(input);
+  if (options.calibrationData === undefined)
+    throw new ZeropointError("invalid-argument", "mixed precision ranks layers on calibration data (--calib-data)");
+  const allowed = [...new Set(options.bits ?? [4, 8, 16])].sort((a, b) => a - b);
+  if (allowed[0] !== 4 || allowed.some((b) => b !== 4 && b !== 8 && b !== 16))
+    throw new ZeropointError(
+      "invalid-argument",
+      `mixed precision bits are 4 (required), 8 and 16; got ${allowed.join(",")}`,
+    );
+  const graph = model.graph;
+  if (graph === undefined || graph === null) throw new ZeropointError("invalid-model", "model has no graph");
+  preprocessGraph(graph);
+  const blockSize = options.blockSize ?? 32;
+  const method = options.int4Method ?? "rtn";
+  const initializers = new Map(graph.initializer.map((t) => [t.name ?? "", t] as const));
+  const layers = graph.node.filter((n) => candidateWeight(n, initializers) !== undefined);
+  const inputs = [...new Set(layers.map((n) => n.input[0] ?? ""))];
+  const rows = await collectActivationRows(model, inputs, options.calibrationData, options.awqRows ?? 512);
+  const candidates: (LayerCandidates & { opType: string })[] = [];
+  const gemm = method === "gptq" ? await onnxruntimeMatrixMultiply() : undefined;
+  try {
+    for (const node of layers) {
+      const weight = candidateWeight(node, initializers) as OnnxTensor;
+      const activations = rows.get(node.input[0] ?? "");
+      const { columnMajor, k, n } = columns(node, weight);
+      if (activations === undefined || activations.width !== k) continue;
+      const half = weight.dataType === DataType.FLOAT16;
+      const choices: LayerChoice[] = [];
+      for (const bits of allowed)
+        choices.push(
+          bits === 16
+            ? { bits, bytes: k * n * (half ? 2 : 4), error: 0 }
+            : {
+                bits,
+                bytes: storedBytes(bits, k, n, blockSize, method, options.int4Symmetric === true, half),
+                error: await layerError(columnMajor, k, n, activations, {
+                  ...options,
+                  bits,
+                  blockSize,
+                  method,
+                  ...(gemm !== undefined ? { matmul: gemm.matmul } : {}),
+                }),
+              },
+        );
+      candidates.push({ name: node.name ?? "", opType: node.opType ?? "", choices });
+    }
+  } finally {
+    await gemm?.release();
+  }
+  return candidates;
 }
 
 /** The float 2-D constant weight of a MatMul / plain Gemm that MatMulNBits can take, else undefined. */

@@ -1,0 +1,164 @@
+import { metricThreshold, parseCriterion, type UpgradeStep, upgradeOrder } from "@zeropoint/core";
+import { loadOnnxAdapter } from "../adapters.js";
+import { parseInputValues } from "../data/input-values.js";
+import { loadModelData } from "../data/model-data.js";
+import { UsageError } from "../errors.js";
+import { assertOutputsSafe } from "../output-guard.js";
+import { bytes, table } from "../report.js";
+import type { MaxSize } from "./mixed-precision.js";
+import { evaluationData, type TuneFlags } from "./tune.js";
+
+/** `zeropoint tune --bits 4,8,16`: the flags of tune it uses, plus the precisions and int4 settings. */
+export interface TuneBitsFlags
+  extends Pick<
+    TuneFlags,
+    | "input"
+    | "output"
+    | "calibData"
+    | "evalData"
+    | "maxLoss"
+    | "samples"
+    | "inputShapes"
+    | "inputValues"
+    | "vocabSize"
+    | "batchSize"
+    | "evalSamples"
+    | "json"
+  > {
+  readonly bits: readonly (4 | 8 | 16)[];
+  readonly int4Method: "rtn" | "mse" | "hqq" | "awq" | "gptq";
+  readonly blockSize: number;
+  /** A size cap for the result (ratio of the all-int4 size, or bytes); default none. */
+  readonly maxSize: MaxSize | undefined;
+}
+
+/**
+ * Mixed precision with a loss budget: every MatMul's int4 / 8-bit / float choices are ranked by
+ * measured relative output error per byte on the calibration data (the order `--mixed` buys in),
+ * and the shortest prefix of that order whose model meets `--max-loss` on the evaluation data is
+ * found by bisection (each probe quantizes and scores one model), so the model written is the
+ * smallest of the order that meets the criterion. Bisection assumes more upgrades never score
+ * worse; every probe is listed, so a violation would show. Nothing is written when even the
+ * longest allowed prefix misses (exit 3, as tune).
+ */
+export async function runTuneBits(flags: TuneBitsFlags, out: (line: string) => void): Promise<Record<string, unknown>> {
+  const started = Date.now();
+  const onnx = await loadOnnxAdapter();
+  if (!flags.bits.includes(4)) throw new UsageError("--bits must include 4 (the base precision)");
+  const criterion = parseCriterion(flags.maxLoss);
+  assertOutputsSafe(
+    [flags.input, ...onnx.externalDataFiles(flags.input)],
+    [
+      { flag: "-o", path: flags.output },
+      { flag: "-o (external data)", path: `${flags.output}.data` },
+    ],
+  );
+  const { model } = onnx.loadModel(flags.input);
+  const inputs = onnx.modelInputSpecs(model);
+  const dataOptions = {
+    batchSize: flags.batchSize,
+    inputShapes: flags.inputShapes,
+    constants: parseInputValues(flags.inputValues, inputs),
+    ...(flags.vocabSize !== undefined ? { vocabSize: flags.vocabSize } : {}),
+  };
+  const calibration = loadModelData(flags.calibData, inputs, { ...dataOptions, samples: flags.samples });
+  const evaluation = await evaluationData(
+    flags.evalData,
+    inputs,
+    { ...dataOptions, batchSize: 256 },
+    flags.evalSamples,
+  );
+  const say = (line: string) => {
+    if (!flags.json) out(line);
+  };
+  say(`zeropoint tune --bits ${flags.bits.join(",")} ${flags.input} -> ${flags.output}`);
+  const scorer = await onnx.createOnnxTuningAdapter(model, { calibrationData: calibration.source, evaluation });
+  const floatMetric = await scorer.floatMetric();
+  const threshold = metricThreshold(criterion, floatMetric);
+  const int4 = { blockSize: flags.blockSize, int4Method: flags.int4Method, calibrationData: calibration.source };
+  const candidates = await onnx.mixedPrecisionCandidates(model, { ...int4, bits: [...flags.bits] });
+  const steps = upgradeOrder(candidates);
+  const build = async (k: number) => {
+    const layerBits: Record<string, 4 | 8 | 16> = Object.fromEntries(candidates.map((c) => [c.name, 4 as const]));
+    for (const s of steps.slice(0, k)) layerBits[s.name] = s.bits as 4 | 8 | 16;
+    const { model: q } = await onnx.quantizeWeightOnly(model, {
+      ...int4,
+      weightType: "int4",
+      int4OutputProjection: "int4",
+      layerBits,
+    });
+    return { model: q, layerBits, bytes: onnx.encodeModel(q) };
+  };
+  const probes = new Map<number, { metric: number; size: number }>();
+  const probe = async (k: number) => {
+    const known = probes.get(k);
+    if (known !== undefined) return known;
+    const built = await build(k);
+    const result = { metric: await scorer.score(built.bytes), size: built.bytes.length };
+    probes.set(k, result);
+    say(
+      `  ${k} of ${steps.length} upgrades: metric ${result.metric.toFixed(5)} (needs >= ${threshold.toFixed(5)}), ${bytes(result.size)}`,
+    );
+    return result;
+  };
+  // The longest prefix the size cap allows.
+  const base = await probe(0);
+  const cap =
+    flags.maxSize === undefined
+      ? Number.POSITIVE_INFINITY
+      : "ratio" in flags.maxSize
+        ? flags.maxSize.ratio * base.size
+        : flags.maxSize.bytes;
+  let hi = steps.length;
+  while (hi > 0 && base.size + ((steps[hi - 1] as UpgradeStep).extraBytes ?? 0) > cap) hi--;
+  let chosen: number | undefined;
+  if (base.metric >= threshold) chosen = 0;
+  else if ((await probe(hi)).metric >= threshold) {
+    let lo = 0; // fails
+    while (hi - lo > 1) {
+      const mid = (lo + hi) >> 1;
+      if ((await probe(mid)).metric >= threshold) hi = mid;
+      else lo = mid;
+    }
+    chosen = hi;
+  }
+  const report: Record<string, unknown> = {
+    input: flags.input,
+    output: chosen === undefined ? null : flags.output,
+    criterion: flags.maxLoss,
+    floatMetric,
+    threshold,
+    bits: flags.bits,
+    int4Method: flags.int4Method,
+    steps: steps.length,
+    probes: [...probes].sort((a, b) => a[0] - b[0]).map(([k, r]) => ({ upgrades: k, ...r })),
+    status: chosen === undefined ? "not-met" : "met",
+    seconds: (Date.now() - started) / 1000,
+  };
+  if (chosen === undefined) {
+    say(`  no prefix within the size cap meets ${flags.maxLoss}: nothing written`);
+    return report;
+  }
+  const built = await build(chosen);
+  onnx.saveModel(built.model, flags.output);
+  const layers = candidates.map((c) => {
+    const bits = built.layerBits[c.name] ?? 4;
+    const choice = c.choices.find((x) => x.bits === bits);
+    return { name: c.name, opType: c.opType, bits, bytes: choice?.bytes ?? 0, error: choice?.error ?? 0 };
+  });
+  report.layers = layers;
+  report.upgrades = chosen;
+  report.metric = probes.get(chosen)?.metric;
+  report.size = probes.get(chosen)?.size;
+  say("");
+  say(
+    table(
+      ["layer", "op", "kept at", "rel. error"],
+      layers.map((l) => [l.name, l.opType, l.bits === 16 ? "float" : `${l.bits}-bit`, l.error.toExponential(2)]),
+    ),
+  );
+  say(
+    `chose ${chosen} of ${steps.length} upgrades: metric ${(report.metric as number).toFixed(4)} (float ${floatMetric.toFixed(4)}), ${bytes(report.size as number)}; wrote ${flags.output}`,
+  );
+  return report;
+}
