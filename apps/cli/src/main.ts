@@ -17,7 +17,7 @@ import { runPresets } from "./commands/preset.js";
 import { type QuantizeFlags, runQuantize } from "./commands/quantize.js";
 import { runQuantizeTfjs } from "./commands/tfjs.js";
 import { parseDuration, runTune } from "./commands/tune.js";
-import { runTuneBits } from "./commands/tune-bits.js";
+import { runTuneBits, tuneBitsFlags } from "./commands/tune-bits.js";
 import { errorJson, errorLine, UsageError } from "./errors.js";
 
 const HELP = `zeropoint: quantize neural networks from Node
@@ -483,49 +483,13 @@ export async function main(
       if (values["calib-data"] === undefined || values["eval-data"] === undefined)
         throw new UsageError("tune needs --calib-data and --eval-data");
       if (values.bits !== undefined) {
-        const bitsOnly = [
-          "objective",
-          "strategy",
-          "max-trials",
-          "timeout",
-          "history",
-          "latency-profile",
-          "latency-budget",
-          "report",
-          "target-cpu",
-          "holdout-data",
-        ];
-        const extra = bitsOnly.filter((k) => (values as Record<string, unknown>)[k] !== undefined);
-        if (extra.length > 0) throw new UsageError(`--bits does not take ${extra.map((k) => `--${k}`).join(", ")}`);
-        const bits = values.bits.split(",").map((b) => {
-          if (!["4", "8", "16"].includes(b.trim())) throw new UsageError(`--bits takes 4, 8 and 16, got ${b}`);
-          return Number(b) as 4 | 8 | 16;
-        });
         const report = await runTuneBits(
-          {
-            input: positionals[0] as string,
-            output: values.output,
-            calibData: values["calib-data"],
-            evalData: values["eval-data"],
-            maxLoss: checkedMaxLoss(values["max-loss"] ?? "0.5%"),
-            samples: positiveInt("samples", values.samples, 256),
-            inputShapes: parseInputShapes(values["input-shape"]),
-            inputValues: values.input ?? [],
-            vocabSize:
-              values["vocab-size"] === undefined ? undefined : positiveInt("vocab-size", values["vocab-size"], 1),
-            batchSize: positiveInt("batch-size", values["batch-size"], 32),
-            evalSamples: positiveInt("eval-samples", values["eval-samples"], 2000),
-            json: values.json === true,
-            bits,
-            int4Method: oneOf(
-              "int4-method",
-              values["int4-method"],
-              ["rtn", "mse", "hqq", "awq", "gptq"] as const,
-              "gptq",
-            ),
-            blockSize: positiveInt("block-size", values["block-size"], 32),
-            maxSize: values["max-size"] === undefined ? undefined : parseMaxSize(values["max-size"]),
-          },
+          tuneBitsFlags(values, positionals[0] as string, {
+            positiveInt,
+            maxLoss: checkedMaxLoss,
+            inputShapes: parseInputShapes,
+            int4Method: (v) => oneOf("int4-method", v, ["rtn", "mse", "hqq", "awq", "gptq"] as const, "gptq"),
+          }),
           out,
         );
         if (values.json) out(JSON.stringify(report, null, 2));

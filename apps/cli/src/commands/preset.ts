@@ -119,23 +119,26 @@ export async function runPresets(flags: PresetFlags, out: (line: string) => void
   const report = { input: flags.input, presets: names, data: flags.calibData ?? "random", files: rows, degraded };
   if (flags.json) return report;
   out("");
-  out(
-    table(
-      ["file", "preset", "size", "ratio", "min SQNR", "notes"],
-      rows.map((r) => {
-        const s = r.sizes as { preset: number; ratio: number };
-        const outputs = r.outputs as { sqnr: number }[];
-        return [
-          basename(r.output as string),
-          r.preset as string,
-          bytes(s.preset),
-          `${s.ratio.toFixed(3)}x`,
-          db(Math.min(...outputs.map((o) => o.sqnr))),
-          (r.choices as string[]).join("; "),
-        ];
-      }),
-    ),
-  );
+  out(presetTable(rows));
   if (degraded !== null) out(`degraded: ${degraded}`);
   return report;
+}
+
+/** The summary table of a `--preset` run: one row per file written. */
+function presetTable(rows: readonly Record<string, unknown>[]): string {
+  return table(
+    ["file", "preset", "size", "ratio", "min SQNR", "notes"],
+    rows.map((r) => {
+      const s = r.sizes as { preset: number; ratio: number };
+      const outputs = r.outputs as { sqnr: number }[];
+      return [
+        basename(r.output as string),
+        r.preset as string,
+        bytes(s.preset),
+        `${s.ratio.toFixed(3)}x`,
+        db(Math.min(...outputs.map((o) => o.sqnr))),
+        (r.choices as string[]).join("; "),
+      ];
+    }),
+  );
 }
