@@ -1,12 +1,10 @@
 import { metricThreshold, parseCriterion, type UpgradeStep, upgradeOrder } from "@zeropoint/core";
 import { loadOnnxAdapter } from "../adapters.js";
-import { parseInputValues } from "../data/input-values.js";
-import { loadModelData } from "../data/model-data.js";
 import { UsageError } from "../errors.js";
 import { assertOutputsSafe } from "../output-guard.js";
 import { bytes, table } from "../report.js";
 import { type MaxSize, parseMaxSize } from "./mixed-precision.js";
-import { evaluationData, type TuneFlags } from "./tune.js";
+import { type TuneFlags, tuneData } from "./tune.js";
 
 /** `zeropoint tune --bits 4,8,16`: the flags of tune it uses, plus the precisions and int4 settings. */
 export interface TuneBitsFlags
@@ -153,20 +151,7 @@ async function setup(flags: TuneBitsFlags, say: (line: string) => void) {
     ],
   );
   const { model } = onnx.loadModel(flags.input);
-  const inputs = onnx.modelInputSpecs(model);
-  const dataOptions = {
-    batchSize: flags.batchSize,
-    inputShapes: flags.inputShapes,
-    constants: parseInputValues(flags.inputValues, inputs),
-    ...(flags.vocabSize !== undefined ? { vocabSize: flags.vocabSize } : {}),
-  };
-  const calibration = loadModelData(flags.calibData, inputs, { ...dataOptions, samples: flags.samples });
-  const evaluation = await evaluationData(
-    flags.evalData,
-    inputs,
-    { ...dataOptions, batchSize: 256 },
-    flags.evalSamples,
-  );
+  const { calibration, evaluation } = await tuneData(flags, onnx.modelInputSpecs(model));
   say(`zeropoint tune --bits ${flags.bits.join(",")} ${flags.input} -> ${flags.output}`);
   const scorer = await onnx.createOnnxTuningAdapter(model, { calibrationData: calibration.source, evaluation });
   const floatMetric = await scorer.floatMetric();

@@ -93,6 +93,34 @@ export function evaluationData(
   }));
 }
 
+/**
+ * The data of a tune run, shared by `tune` and `tune --bits`: the calibration source and the
+ * bounded evaluation set (batches of 256), read with the input flags quantize takes.
+ */
+export async function tuneData(
+  flags: Pick<
+    TuneFlags,
+    "calibData" | "evalData" | "samples" | "inputShapes" | "inputValues" | "vocabSize" | "batchSize" | "evalSamples"
+  >,
+  inputs: readonly ModelInputSpec[],
+) {
+  const constants: TensorRecord = parseInputValues(flags.inputValues, inputs);
+  const dataOptions = {
+    batchSize: flags.batchSize,
+    inputShapes: flags.inputShapes,
+    constants,
+    ...(flags.vocabSize !== undefined ? { vocabSize: flags.vocabSize } : {}),
+  };
+  const calibration = loadModelData(flags.calibData, inputs, { ...dataOptions, samples: flags.samples });
+  const evaluation = await evaluationData(
+    flags.evalData,
+    inputs,
+    { ...dataOptions, batchSize: 256 },
+    flags.evalSamples,
+  );
+  return { dataOptions, calibration, evaluation };
+}
+
 /** Runs `zeropoint tune`: returns the JSON-able report. */
 export async function runTune(flags: TuneFlags, out: (line: string) => void): Promise<Record<string, unknown>> {
   const started = Date.now();
@@ -116,20 +144,7 @@ export async function runTune(flags: TuneFlags, out: (line: string) => void): Pr
   );
   const { model } = onnx.loadModel(flags.input);
   const inputs = onnx.modelInputSpecs(model);
-  const constants: TensorRecord = parseInputValues(flags.inputValues, inputs);
-  const dataOptions = {
-    batchSize: flags.batchSize,
-    inputShapes: flags.inputShapes,
-    constants,
-    ...(flags.vocabSize !== undefined ? { vocabSize: flags.vocabSize } : {}),
-  };
-  const calibration = loadModelData(flags.calibData, inputs, { ...dataOptions, samples: flags.samples });
-  const evaluation = await evaluationData(
-    flags.evalData,
-    inputs,
-    { ...dataOptions, batchSize: 256 },
-    flags.evalSamples,
-  );
+  const { dataOptions, calibration, evaluation } = await tuneData(flags, inputs);
   const holdoutSpec = flags.holdoutData ?? (flags.evalData === "mnist:test-even" ? "mnist:test-odd" : undefined);
   const quiet = flags.json;
   const say = (line: string) => {

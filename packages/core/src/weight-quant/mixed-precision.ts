@@ -49,18 +49,7 @@ export function chooseLayerBits(
   const total = () => layers.reduce((sum, l, li) => sum + (l.choices[at[li] as number] as LayerChoice).error, 0);
   for (;;) {
     if (targetError !== undefined && total() <= targetError) break;
-    let best: { layer: number; choice: number; ratio: number } | undefined;
-    layers.forEach((l, li) => {
-      const cur = l.choices[at[li] as number] as LayerChoice;
-      for (let ci = (at[li] as number) + 1; ci < l.choices.length; ci++) {
-        const next = l.choices[ci] as LayerChoice;
-        const gain = cur.error - next.error;
-        const cost = next.bytes - cur.bytes;
-        if (gain <= 0 || cost > left) continue;
-        const ratio = cost <= 0 ? Number.POSITIVE_INFINITY : gain / cost;
-        if (best === undefined || ratio > best.ratio) best = { layer: li, choice: ci, ratio };
-      }
-    });
+    const best = bestUpgrade(layers, at, left);
     if (best === undefined) break;
     const l = layers[best.layer] as LayerCandidates;
     left -= (l.choices[best.choice] as LayerChoice).bytes - (l.choices[at[best.layer] as number] as LayerChoice).bytes;
@@ -100,18 +89,7 @@ export function upgradeOrder(layers: readonly LayerCandidates[]): UpgradeStep[] 
   let total = layers.reduce((sum, l) => sum + ((l.choices[0] as LayerChoice | undefined)?.error ?? 0), 0);
   const steps: UpgradeStep[] = [];
   for (;;) {
-    let best: { layer: number; choice: number; ratio: number } | undefined;
-    layers.forEach((l, li) => {
-      const cur = l.choices[at[li] as number] as LayerChoice;
-      for (let ci = (at[li] as number) + 1; ci < l.choices.length; ci++) {
-        const next = l.choices[ci] as LayerChoice;
-        const gain = cur.error - next.error;
-        if (gain <= 0) continue;
-        const cost = next.bytes - cur.bytes;
-        const ratio = cost <= 0 ? Number.POSITIVE_INFINITY : gain / cost;
-        if (best === undefined || ratio > best.ratio) best = { layer: li, choice: ci, ratio };
-      }
-    });
+    const best = bestUpgrade(layers, at, Number.POSITIVE_INFINITY);
     if (best === undefined) return steps;
     const l = layers[best.layer] as LayerCandidates;
     const from = l.choices[at[best.layer] as number] as LayerChoice;
@@ -121,4 +99,29 @@ export function upgradeOrder(layers: readonly LayerCandidates[]): UpgradeStep[] 
     at[best.layer] = best.choice;
     steps.push({ name: l.name, bits: to.bits, extraBytes: extra, totalError: total });
   }
+}
+
+/**
+ * The one greedy step both {@link chooseLayerBits} and {@link upgradeOrder} take: among every
+ * layer's higher choices (from its current one, `at`) that lower its error and cost at most
+ * `left` bytes, the largest error drop per byte (a free upgrade first); ties to the earlier layer.
+ */
+function bestUpgrade(
+  layers: readonly LayerCandidates[],
+  at: readonly number[],
+  left: number,
+): { layer: number; choice: number } | undefined {
+  let best: { layer: number; choice: number; ratio: number } | undefined;
+  layers.forEach((l, li) => {
+    const cur = l.choices[at[li] as number] as LayerChoice;
+    for (let ci = (at[li] as number) + 1; ci < l.choices.length; ci++) {
+      const next = l.choices[ci] as LayerChoice;
+      const gain = cur.error - next.error;
+      const cost = next.bytes - cur.bytes;
+      if (gain <= 0 || cost > left) continue;
+      const ratio = cost <= 0 ? Number.POSITIVE_INFINITY : gain / cost;
+      if (best === undefined || ratio > best.ratio) best = { layer: li, choice: ci, ratio };
+    }
+  });
+  return best;
 }

@@ -786,10 +786,12 @@ function findTiedHeads(
     if (weight?.dataType !== DataType.FLOAT || tensorDims(weight).length !== 2) continue;
     const [h, v] = tensorDims(weight) as [number, number];
     if (h % blockSize !== 0) continue;
+    // The head's values are read once, and only if some table has its transposed shape.
+    let w: Float32Array | undefined;
     for (const table of tables) {
       const [tv, th] = tensorDims(table) as [number, number];
       if (tv !== v || th !== h || found.has(node.input[1] ?? "")) continue;
-      const w = readFloat32(weight);
+      w ??= readFloat32(weight);
       const t = readFloat32(table);
       let same = true;
       for (let i = 0; i < h && same; i++)
