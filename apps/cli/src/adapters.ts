@@ -1,39 +1,57 @@
-import { closeSync, openSync, readSync } from "node:fs";
-import { ZeropointError } from "@zeropoint/core";
+import { type AdapterRegistration, adapterRegistry, ZeropointError } from "@zeropoint/core";
 
-/** The model kinds the CLI knows, by file. */
-export type ModelKind = "onnx" | "tfjs";
+/**
+ * The adapters the CLI knows, as the light registration modules each adapter package exports
+ * (`<package>/adapter`: a name test and a lazy `create`, nothing heavy at import). Adding a
+ * framework is one line here; `ZEROPOINT_ADAPTERS` (comma-separated module specifiers or file
+ * URLs) adds more without touching the CLI. This file is the only one in apps/cli allowed to
+ * import an adapter package (biome.json's `noRestrictedImports`).
+ */
+const ADAPTER_MODULES = ["@zeropoint/onnx/adapter", "@zeropoint/torch/adapter", "@zeropoint/tfjs/adapter"];
 
-/** Which adapter handles a model path. */
-export function modelKind(path: string): ModelKind {
-  if (path.endsWith(".onnx")) return "onnx";
-  if (path.endsWith("model.json")) return "tfjs";
-  // A tfjs model under another name (`saved_model.json`, `encoder.json`): its JSON says what it is.
-  if (path.endsWith(".json") && looksLikeTfjsModel(path)) return "tfjs";
-  throw new ZeropointError(
-    "invalid-argument",
-    `${path}: unknown model type (expected a .onnx file, or a tfjs model JSON with modelTopology and weightsManifest)`,
-  );
+let registered: Promise<string[]> | undefined;
+
+function isRegistration(value: unknown): value is AdapterRegistration {
+  const r = value as Partial<AdapterRegistration> | null;
+  return typeof r?.framework === "string" && typeof r.canLoad === "function" && typeof r.create === "function";
 }
 
-function looksLikeTfjsModel(path: string): boolean {
-  try {
-    const fd = openSync(path, "r");
-    try {
-      // The two keys appear in the first bytes of a converter's output; a bounded read never loads a huge file.
-      const buffer = Buffer.alloc(1 << 20);
-      const n = readSync(fd, buffer, 0, buffer.length, 0);
-      const head = buffer.subarray(0, n).toString("utf8");
-      return head.includes('"modelTopology"') && (head.includes('"weightsManifest"') || n === buffer.length);
-    } finally {
-      closeSync(fd);
+/**
+ * Registers every installed adapter in core's registry, once. A package that is not installed is
+ * left out (its commands then say what to install); returns the modules that could not be read.
+ */
+export function registerAdapters(): Promise<string[]> {
+  registered ??= (async () => {
+    const extra = (process.env.ZEROPOINT_ADAPTERS ?? "").split(",").filter((s) => s.trim() !== "");
+    const missing: string[] = [];
+    for (const specifier of [...ADAPTER_MODULES, ...extra.map((s) => s.trim())]) {
+      let module: Record<string, unknown>;
+      try {
+        module = (await import(specifier)) as Record<string, unknown>;
+      } catch {
+        missing.push(specifier);
+        continue;
+      }
+      for (const value of Object.values(module)) if (isRegistration(value)) adapterRegistry.register(value);
     }
-  } catch {
-    return false;
-  }
+    return missing;
+  })();
+  return registered;
 }
 
-/** Loads the ONNX adapter lazily, with a clear message when it is not installed. */
+/** The framework of a model file, by the registered adapters' name tests (no adapter is loaded). */
+export async function modelKind(path: string): Promise<string> {
+  await registerAdapters();
+  const framework = adapterRegistry.frameworkFor(path);
+  if (framework === undefined)
+    throw new ZeropointError(
+      "invalid-argument",
+      `${path}: unknown model type (expected a .onnx file, or a tfjs model JSON with modelTopology and weightsManifest)`,
+    );
+  return framework;
+}
+
+/** Loads the ONNX adapter's full API lazily, with a clear message when it is not installed. */
 export async function loadOnnxAdapter(): Promise<typeof import("@zeropoint/onnx")> {
   try {
     return await import("@zeropoint/onnx");
@@ -41,6 +59,19 @@ export async function loadOnnxAdapter(): Promise<typeof import("@zeropoint/onnx"
     throw new ZeropointError(
       "missing-dependency",
       "ONNX models need the ONNX adapter: npm install @zeropoint/onnx onnxruntime-node",
+      { cause },
+    );
+  }
+}
+
+/** The tfjs adapter's full API lazily, or a clear `missing-dependency` error naming what to install. */
+export async function loadTfjsAdapter(): Promise<typeof import("@zeropoint/tfjs")> {
+  try {
+    return await import("@zeropoint/tfjs");
+  } catch (cause) {
+    throw new ZeropointError(
+      "missing-dependency",
+      "TensorFlow.js models need the tfjs adapter: npm install @zeropoint/tfjs @tensorflow/tfjs-core @tensorflow/tfjs-layers @tensorflow/tfjs-converter @tensorflow/tfjs-backend-wasm",
       { cause },
     );
   }

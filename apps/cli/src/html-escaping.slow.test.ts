@@ -20,7 +20,7 @@ afterAll(() => rmSync(work, { recursive: true, force: true }));
 
 function compareReport(): CompareReport {
   const layers = Object.fromEntries(
-    HOSTILE.map((n, i) => [n, { scale: 0.01 * (i + 1), zeroPoint: i, weightSqnr: 30 + i }]),
+    HOSTILE.map((n, i) => [n, { scale: 0.01 * (i + 1), zeroPoint: i, qmin: 0, qmax: 255, weightSqnr: 30 + i }]),
   );
   const row = (framework: "onnx" | "torch", format: string) => ({
     framework,

@@ -6,6 +6,32 @@
  * matrix registry. No runtime dependencies.
  */
 
+export {
+  type AdapterRegistration,
+  AdapterRegistry,
+  adapterRegistry,
+  type UnavailableAdapter,
+} from "./adapter/adapter-registry.js";
+export { batchRecord, checkBuild } from "./adapter/check-build.js";
+export {
+  ADAPTER_SPECIFICATION_VERSION,
+  type AdapterModel,
+  type BuildCheck,
+  type LayerParams,
+  type ModelBuild,
+  type QuantizeData,
+  type QuantizeRequest,
+  type QuantizerAdapter,
+  type QuantizeVariant,
+} from "./adapter/quantizer-adapter.js";
+export {
+  asNamedTensor,
+  type CalibrationBatch,
+  type CalibrationSource,
+  type CalibrationTensor,
+  calibrationSourceFromBatches,
+  iterateSource,
+} from "./data/calibration-source.js";
 export { fixedBatchSize, type ModelInputSpec, sampleDims } from "./data/input-spec.js";
 export {
   allocateTensorData,
@@ -37,6 +63,7 @@ export {
 } from "./dtype/dtype.js";
 export { ZeropointError, type ZeropointErrorCode } from "./errors/zeropoint-error.js";
 export { onInterrupt, staleTempFiles, tempFileOwner } from "./io/interrupt-cleanup.js";
+export { EVALUATED_IR_OPS, evaluateIr, type IrTensor } from "./ir/evaluate-ir.js";
 export {
   IR_OPS,
   type IrAttribute,
@@ -48,6 +75,7 @@ export {
   isChain,
   validateIrGraph,
 } from "./ir/model-graph.js";
+export { type QuantizedLayer, quantizedLayers } from "./ir/quantized-layers.js";
 export {
   type Conv2dFloat32Args,
   type Conv2dGeometry,
@@ -94,6 +122,7 @@ export {
   roundingDivideByPOT,
   saturatingRoundingDoublingHighMul,
 } from "./kernels/requantize.js";
+export { accuracy, agreement, maxAbsDifference, top1 } from "./metrics/classification.js";
 export {
   OutputComparison,
   type OutputComparisonResult,

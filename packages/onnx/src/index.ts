@@ -4,6 +4,8 @@
  * and weight-only quantization, calibrated with onnxruntime-node and zeropoint's core observers.
  */
 
+export { createOnnxAdapter } from "./adapter/onnx-adapter.js";
+export { onnxAdapterRegistration } from "./adapter/registration.js";
 export {
   type CalibrateOptions,
   type CalibrationProgress,

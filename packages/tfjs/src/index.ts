@@ -6,6 +6,9 @@
  * with `model.fit`. Runs on any registered tfjs backend; no tfjs-node needed.
  */
 
+export { looksLikeTfjsModel, tfjsAdapterRegistration } from "./adapter/registration.js";
+export { createTfjsAdapter } from "./adapter/tfjs-adapter.js";
+export { selectBackend, TFJS_BACKENDS, type TfjsBackendName } from "./backends/select-backend.js";
 export { registerWasmTrainingKernels } from "./backends/wasm-training-kernels.js";
 export { registerTfjsCapabilities, tfjsCapabilities } from "./capabilities.js";
 export { activationQParams, FakeQuantLayer, type FakeQuantLayerArgs } from "./fake-quant/fake-quant-layer.js";

@@ -4,6 +4,8 @@
  * autograd, nn modules and optimizers, and real PyTorch weights from `.safetensors`.
  */
 
+export { torchAdapterRegistration } from "./adapter/registration.js";
+export { createTorchAdapter } from "./adapter/torch-adapter.js";
 export { adaptiveAvgPool2d, avgPool2d, conv2d, maxPool2d, type PoolOptions } from "./autograd/conv.js";
 export { crossEntropy, mseLoss } from "./autograd/loss.js";
 export { type BatchNormState, batchNorm2d } from "./autograd/norm.js";

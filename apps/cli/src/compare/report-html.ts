@@ -1,3 +1,4 @@
+import type { LayerParams } from "@zeropoint/core";
 import type { CompareReport, CompareRow } from "./compare.js";
 
 function esc(text: string): string {
@@ -120,10 +121,10 @@ function histogram(report: CompareReport, index: number): string {
   const lines = report.rows
     .filter((r) => r.layers?.[hist.layer] !== undefined && r.format !== "integer executor")
     .map((r, i) => {
-      const q = r.layers?.[hist.layer] as { scale: number; zeroPoint: number };
-      const qmax = r.framework === "torch" ? 127 : 255;
-      const hi = (qmax - q.zeroPoint) * q.scale;
-      const lo = (0 - q.zeroPoint) * q.scale;
+      const q = r.layers?.[hist.layer] as LayerParams;
+      // The grid each framework calibrated on (PyTorch's x86 reduce_range: 0..127).
+      const hi = (q.qmax - q.zeroPoint) * q.scale;
+      const lo = (q.qmin - q.zeroPoint) * q.scale;
       return [lo, hi]
         .map(
           (v) =>

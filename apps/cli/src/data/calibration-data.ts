@@ -1,8 +1,8 @@
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
+import type { CalibrationBatch, CalibrationSource } from "@zeropoint/core";
 import { ZeropointError } from "@zeropoint/core";
-import type { CalibrationBatch, CalibrationSource } from "@zeropoint/onnx";
 import { decodeImage, imagePreprocessFor, imageToSample } from "./images.js";
 import { parseNpy } from "./npy.js";
 

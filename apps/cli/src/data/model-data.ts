@@ -1,5 +1,6 @@
 import { readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
+import type { CalibrationSource } from "@zeropoint/core";
 import {
   batchRows,
   batchSamples,
@@ -12,7 +13,6 @@ import {
   type TensorRecord,
   ZeropointError,
 } from "@zeropoint/core";
-import type { CalibrationSource } from "@zeropoint/onnx";
 import { loadMnist, readSampleFile } from "./calibration-data.js";
 import { decodeImage, imagePreprocessFor, imageToSample } from "./images.js";
 import { parseNpyTensor } from "./npy.js";

@@ -3,7 +3,7 @@ import { resolve } from "node:path";
 import type { Capability } from "@zeropoint/core";
 import { REPO_ROOT, titleInSource } from "@zeropoint/test-helpers";
 import { describe, expect, it } from "vitest";
-import { installedCapabilities, runMatrix } from "../commands/matrix.js";
+import { installedCapabilities, runMatrix } from "../commands/matrix/run-matrix.js";
 import { evidenceFor, type TestRun } from "./evidence.js";
 
 const capability: Capability = {

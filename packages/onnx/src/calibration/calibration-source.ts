@@ -1,49 +1,18 @@
-import { type NamedTensor, ZeropointError } from "@zeropoint/core";
+import { asNamedTensor, type CalibrationBatch } from "@zeropoint/core";
 import type { loadOnnxruntime } from "../runtime/onnxruntime.js";
 
 type Ort = Awaited<ReturnType<typeof loadOnnxruntime>>;
 
-/**
- * One tensor of a batch: a typed {@link NamedTensor}, or float32 data without a dtype (the common
- * case, kept so float32 callers need not spell it).
- */
-export type CalibrationTensor =
-  | NamedTensor
-  | { readonly dtype?: undefined; readonly data: Float32Array; readonly dims: readonly number[] };
-
-/** One batch: a tensor per model input, laid out as the model declares (its own batch axis). */
-export type CalibrationBatch = Readonly<Record<string, CalibrationTensor>>;
-
-/** The batch tensor as a typed tensor (float32 when it carries no dtype). */
-export function asNamedTensor(t: CalibrationTensor): NamedTensor {
-  return t.dtype === undefined ? { dtype: "float32", data: t.data, dims: t.dims } : t;
-}
-
-/**
- * Calibration data: a function that starts a fresh pass over the same batches each time it is
- * called (two-pass calibrators read the data twice). Nothing is kept between batches.
- */
-export type CalibrationSource = () => AsyncIterable<CalibrationBatch> | Iterable<CalibrationBatch>;
-
-/** Wraps an in-memory list of batches as a {@link CalibrationSource}. */
-export function calibrationSourceFromBatches(batches: readonly CalibrationBatch[]): CalibrationSource {
-  return () => batches;
-}
-
-/** Iterates a source, sync or async. */
-export async function* iterateSource(source: CalibrationSource): AsyncGenerator<CalibrationBatch> {
-  let iterable: AsyncIterable<CalibrationBatch> | Iterable<CalibrationBatch>;
-  try {
-    iterable = source();
-  } catch (cause) {
-    throw new ZeropointError(
-      "invalid-calibration-data",
-      `calibration source failed to start: ${(cause as Error).message}`,
-      { cause },
-    );
-  }
-  for await (const batch of iterable as AsyncIterable<CalibrationBatch>) yield batch;
-}
+// The batch and source types are framework-neutral and live in core; re-exported here so code
+// written against `@zeropoint/onnx`'s earlier exports keeps compiling.
+export {
+  asNamedTensor,
+  type CalibrationBatch,
+  type CalibrationSource,
+  type CalibrationTensor,
+  calibrationSourceFromBatches,
+  iterateSource,
+} from "@zeropoint/core";
 
 /**
  * A batch as onnxruntime feeds, each tensor in its own dtype (int64 ids stay int64). For checked

@@ -1,4 +1,4 @@
-import { loadOnnxAdapter } from "../adapters.js";
+import { loadOnnxAdapter } from "../../adapters.js";
 
 /**
  * Runs `zeropoint doctor`: which integer kernel onnxruntime uses on this machine (feature flags

@@ -1,14 +1,14 @@
 import { existsSync, statSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { type CalibrationMethod, type TargetCpu, type TensorRecord, ZeropointError } from "@zeropoint/core";
-import { loadOnnxAdapter } from "../adapters.js";
-import type { ImageOptions } from "../data/calibration-data.js";
-import { parseInputValues } from "../data/input-values.js";
-import { loadModelData, type ModelData, takeBatches } from "../data/model-data.js";
-import { UsageError } from "../errors.js";
-import { assertOutputsSafe } from "../output-guard.js";
-import { ProgressBar } from "../progress.js";
-import { bytes, db, table } from "../report.js";
+import { loadOnnxAdapter } from "../../adapters.js";
+import type { ImageOptions } from "../../data/calibration-data.js";
+import { parseInputValues } from "../../data/input-values.js";
+import { loadModelData, type ModelData, takeBatches } from "../../data/model-data.js";
+import { UsageError } from "../../errors.js";
+import { assertOutputsSafe } from "../../output-guard.js";
+import { ProgressBar } from "../../progress.js";
+import { bytes, db, table } from "../../report.js";
 import { type MaxSize, mixedLayerTable } from "./mixed-precision.js";
 
 /** Parsed flags of `zeropoint quantize`. */
@@ -206,7 +206,7 @@ export async function runQuantize(flags: QuantizeFlags, out: (line: string) => v
   // Weight-only and dynamic need no data: their check runs on typed synthetic samples.
   const checkData = data ?? loadModelData("random", inputs, { ...dataOptions, samples: flags.checkSamples });
   const checkBatches = await takeBatches(
-    checkData.source as () => AsyncIterable<import("@zeropoint/onnx").CalibrationBatch>,
+    checkData.source as () => AsyncIterable<import("@zeropoint/core").CalibrationBatch>,
     inputs,
     flags.checkSamples,
   );
@@ -355,7 +355,7 @@ async function checkLatency(
   onnx: Awaited<ReturnType<typeof loadOnnxAdapter>>,
   float: Parameters<typeof onnx.encodeModel>[0],
   quantized: Parameters<typeof onnx.encodeModel>[0],
-  batches: readonly import("@zeropoint/onnx").CalibrationBatch[],
+  batches: readonly import("@zeropoint/core").CalibrationBatch[],
 ): Promise<import("@zeropoint/onnx").MeasuredSpeedup | undefined> {
   const first = batches[0];
   if (first === undefined) return undefined;

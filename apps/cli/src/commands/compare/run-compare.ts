@@ -1,14 +1,14 @@
 import { existsSync, readFileSync } from "node:fs";
 import { basename, join, resolve } from "node:path";
-import { parseRecipe, type Recipe, ZeropointError } from "@zeropoint/core";
-import { modelKind } from "../adapters.js";
-import { writeFileAtomic } from "../atomic-write.js";
-import { type CompareReport, compareModel } from "../compare/compare.js";
-import { compareHtml, rowLabel } from "../compare/report-html.js";
-import { loadCalibrationData, loadMnist } from "../data/calibration-data.js";
-import { UsageError } from "../errors.js";
-import { assertOutputsSafe } from "../output-guard.js";
-import { table } from "../report.js";
+import { adapterRegistry, parseRecipe, type Recipe, ZeropointError } from "@zeropoint/core";
+import { registerAdapters } from "../../adapters.js";
+import { writeFileAtomic } from "../../atomic-write.js";
+import { type CompareReport, compareModel } from "../../compare/compare.js";
+import { compareHtml, rowLabel } from "../../compare/report-html.js";
+import { loadCalibrationData, loadMnist } from "../../data/calibration-data.js";
+import { UsageError } from "../../errors.js";
+import { assertOutputsSafe } from "../../output-guard.js";
+import { table } from "../../report.js";
 
 /** Flags of `zeropoint compare`. */
 export interface CompareFlags {
@@ -38,21 +38,16 @@ export async function runCompare(
   flags: CompareFlags,
   out: (line: string) => void,
 ): Promise<CompareReport & { html: string }> {
-  if (modelKind(flags.model) !== "onnx")
-    throw new UsageError("compare takes an ONNX model (the frameworks are built from it)");
-  const onnx = await import("@zeropoint/onnx");
-  const html = resolve(flags.out ?? `zeropoint-compare-${basename(flags.model).replace(/\.onnx$/, "")}.html`);
+  await registerAdapters();
+  const adapter = await adapterRegistry.resolve(flags.model);
+  const html = resolve(flags.out ?? `zeropoint-compare-${basename(flags.model).replace(/\.[^.]*$/, "")}.html`);
+  const model = await adapter.load(flags.model);
   // Checked before the long comparison, after symlinks: the report never replaces the model.
-  assertOutputsSafe([flags.model, ...onnx.externalDataFiles(flags.model)], [{ flag: "--out", path: html }]);
-  const { model } = onnx.loadModel(flags.model);
-  const graph = model.graph as NonNullable<typeof model.graph>;
-  const initializers = new Set(graph.initializer.map((t) => t.name));
-  const inputs = graph.input
-    .filter((v) => !initializers.has(v.name))
-    .map((v) => ({ name: v.name ?? "", dims: onnx.valueInfoDims(v) }));
+  assertOutputsSafe(model.files, [{ flag: "--out", path: html }]);
+  const inputs = model.inputs.map((i) => ({ name: i.name, dims: [...i.dims] }));
   if (inputs.length !== 1) {
-    // The torch and tfjs builds are made from the ONNX graph of a single-input network; say so
-    // rather than comparing on a wrong feed. quantize and tune take any number of inputs.
+    // The other frameworks are built from the IR of a single-input network; say so rather than
+    // comparing on a wrong feed. quantize and tune take any number of inputs.
     throw new UsageError(
       `compare builds every framework from a single-input model; ${flags.model} has ${inputs.length} inputs (${inputs.map((i) => i.name).join(", ")}). Use zeropoint quantize or tune for it.`,
     );
@@ -74,6 +69,7 @@ export async function runCompare(
   const recipe = loadRecipe(flags.recipe);
   const report = await compareModel({
     model: flags.model,
+    source: { adapter, model },
     ...(recipe !== undefined ? { recipe } : {}),
     calibration,
     evaluation,

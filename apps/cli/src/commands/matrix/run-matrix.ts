@@ -2,7 +2,7 @@ import { existsSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { type Capability, SupportMatrix, type SupportMatrixRow } from "@zeropoint/core";
-import { evidenceFor, readTestRuns } from "../matrix/evidence.js";
+import { evidenceFor, readTestRuns } from "../../matrix/evidence.js";
 
 /** Capabilities of every adapter installed next to the CLI (a missing adapter adds no rows). */
 export async function installedCapabilities(): Promise<{ capabilities: Capability[]; missing: string[] }> {

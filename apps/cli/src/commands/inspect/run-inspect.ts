@@ -1,7 +1,7 @@
 import { defaultRecipe, ZeropointError } from "@zeropoint/core";
-import { loadOnnxAdapter, modelKind } from "../adapters.js";
-import { table } from "../report.js";
-import { runInspectTfjs } from "./tfjs.js";
+import { loadOnnxAdapter, modelKind } from "../../adapters.js";
+import { table } from "../../report.js";
+import { runInspectTfjs } from "../quantize/quantize-tfjs.js";
 
 /** Runs `zeropoint inspect`: opset, inputs/outputs, op histogram, parameters, and quantization decisions. */
 export async function runInspect(
@@ -10,7 +10,7 @@ export async function runInspect(
   out: (line: string) => void,
   allowDirs: readonly string[] = [],
 ): Promise<Record<string, unknown>> {
-  if (modelKind(path) === "tfjs") return runInspectTfjs(path, json, out, allowDirs);
+  if ((await modelKind(path)) === "tfjs") return runInspectTfjs(path, json, out, allowDirs);
   const onnx = await loadOnnxAdapter();
   const { model } = onnx.loadModel(path, { allowDirs });
   const graph = model.graph;

@@ -1,5 +1,5 @@
-import { UsageError } from "../errors.js";
-import { bytes, table } from "../report.js";
+import { UsageError } from "../../errors.js";
+import { bytes, table } from "../../report.js";
 
 /** `--max-size`: a ratio of the all-int4 size or an absolute size of the whole model. */
 export type MaxSize = { readonly ratio: number } | { readonly bytes: number };

@@ -1,13 +1,13 @@
 import { existsSync, statSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
-import { type CalibrationMethod, sqnr, ZeropointError } from "@zeropoint/core";
-import { writeFileAtomic } from "../atomic-write.js";
-import { loadCalibrationData } from "../data/calibration-data.js";
-import { UsageError } from "../errors.js";
-import { assertOutputDirectorySafe } from "../output-guard.js";
-import { ProgressBar } from "../progress.js";
-import { bytes, db, table } from "../report.js";
-import { top1 } from "../top1.js";
+import { type CalibrationMethod, sqnr, top1, ZeropointError } from "@zeropoint/core";
+import { loadTfjsAdapter } from "../../adapters.js";
+import { writeFileAtomic } from "../../atomic-write.js";
+import { loadCalibrationData } from "../../data/calibration-data.js";
+import { UsageError } from "../../errors.js";
+import { assertOutputDirectorySafe } from "../../output-guard.js";
+import { ProgressBar } from "../../progress.js";
+import { bytes, db, table } from "../../report.js";
 
 type TfjsAdapter = typeof import("@zeropoint/tfjs");
 type Tf = typeof import("@tensorflow/tfjs-core");
@@ -25,11 +25,11 @@ interface TfjsRuntime {
 }
 
 /**
- * Loads the tfjs adapter and a backend lazily: tfjs-node when it is installed (not testable on
- * machines where its install cannot download libtensorflow), else wasm, else cpu.
+ * Loads the tfjs adapter, tfjs and a backend lazily (the adapter's `selectBackend`: tfjs-node when
+ * installed, else wasm, else cpu), each missing piece named in a `missing-dependency` error.
  */
 export async function loadTfjs(preferred?: string): Promise<TfjsRuntime> {
-  const zp = await importTfjsAdapter();
+  const zp = await loadTfjsAdapter();
   let tf: Tf;
   let tfl: Tfl;
   let tfconv: typeof import("@tensorflow/tfjs-converter");
@@ -42,49 +42,9 @@ export async function loadTfjs(preferred?: string): Promise<TfjsRuntime> {
       cause,
     });
   }
-  const candidates = preferred !== undefined ? [preferred] : ["tensorflow", "wasm", "cpu"];
-  for (const name of candidates) {
-    const pkg = {
-      tensorflow: "@tensorflow/tfjs-node",
-      wasm: "@tensorflow/tfjs-backend-wasm",
-      cpu: "@tensorflow/tfjs-backend-cpu",
-    }[name];
-    if (pkg === undefined) throw new UsageError(`--backend must be tensorflow, wasm or cpu, got ${name}`);
-    try {
-      await import(pkg);
-    } catch (cause) {
-      if (preferred !== undefined) {
-        throw new ZeropointError("missing-dependency", `--backend ${name} needs ${pkg}, which is not installed`, {
-          cause,
-        });
-      }
-      continue;
-    }
-    if (name === "wasm") zp.registerWasmTrainingKernels();
-    if (await tf.setBackend(name)) {
-      await tf.ready();
-      return { zp, tf, tfl, tfconv, backend: name };
-    }
-  }
-  throw new ZeropointError(
-    "missing-dependency",
-    "no tfjs backend could be initialized (install @tensorflow/tfjs-backend-wasm)",
-  );
-}
-
-/** `@zeropoint/tfjs`, or a clear `missing-dependency` error naming what to install. */
-async function importTfjsAdapter(): Promise<TfjsAdapter> {
-  try {
-    return await import("@zeropoint/tfjs");
-  } catch (cause) {
-    throw new ZeropointError(
-      "missing-dependency",
-      `TensorFlow.js models need the tfjs adapter: npm install ${TFJS_PACKAGES}`,
-      {
-        cause,
-      },
-    );
-  }
+  if (preferred !== undefined && !(preferred in zp.TFJS_BACKENDS))
+    throw new UsageError(`--backend must be tensorflow, wasm or cpu, got ${preferred}`);
+  return { zp, tf, tfl, tfconv, backend: await zp.selectBackend(preferred) };
 }
 
 /** Flags of `zeropoint quantize` that apply to tfjs models. */
@@ -107,7 +67,7 @@ export interface TfjsQuantizeFlags {
   readonly backend: string | undefined;
   /** `--input-shape`, and image options for a directory of images (`--layout nhwc`, `--resize`). */
   readonly inputShapes: Record<string, number[]>;
-  readonly images: import("../data/calibration-data.js").ImageOptions;
+  readonly images: import("../../data/calibration-data.js").ImageOptions;
   readonly json: boolean;
 }
 
@@ -399,7 +359,7 @@ export async function runInspectTfjs(
   out: (line: string) => void,
   allowDirs: readonly string[] = [],
 ): Promise<Record<string, unknown>> {
-  const zp = await importTfjsAdapter();
+  const zp = await loadTfjsAdapter();
   const info = zp.inspectModel(zp.readModelArtifacts(path, { allowDirs }));
   const report = { path, ...info };
   if (json) return report;

@@ -1,5 +1,6 @@
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { dirname, resolve } from "node:path";
+import type { CalibrationBatch } from "@zeropoint/core";
 import {
   additiveLatencyModel,
   defaultRecipe,
@@ -12,17 +13,16 @@ import {
   tune,
   ZeropointError,
 } from "@zeropoint/core";
-import type { CalibrationBatch } from "@zeropoint/onnx";
-import { loadOnnxAdapter, modelKind, onnxOnly } from "../adapters.js";
-import { writeFileAtomic } from "../atomic-write.js";
-import { loadMnist } from "../data/calibration-data.js";
-import { parseInputValues } from "../data/input-values.js";
-import { loadModelData, type ModelDataOptions } from "../data/model-data.js";
-import { UsageError } from "../errors.js";
-import { assertOutputsSafe } from "../output-guard.js";
-import { table } from "../report.js";
-import { sensitivityHtml } from "../sensitivity-html.js";
-import { historyDigest, openHistory } from "../tune-history.js";
+import { loadOnnxAdapter, modelKind, onnxOnly } from "../../adapters.js";
+import { writeFileAtomic } from "../../atomic-write.js";
+import { loadMnist } from "../../data/calibration-data.js";
+import { parseInputValues } from "../../data/input-values.js";
+import { loadModelData, type ModelDataOptions } from "../../data/model-data.js";
+import { UsageError } from "../../errors.js";
+import { assertOutputsSafe } from "../../output-guard.js";
+import { table } from "../../report.js";
+import { sensitivityHtml } from "../../sensitivity-html.js";
+import { historyDigest, openHistory } from "../../tune-history.js";
 
 /** Parsed flags of `zeropoint tune`. */
 export interface TuneFlags {
@@ -124,7 +124,7 @@ export async function tuneData(
 /** Runs `zeropoint tune`: returns the JSON-able report. */
 export async function runTune(flags: TuneFlags, out: (line: string) => void): Promise<Record<string, unknown>> {
   const started = Date.now();
-  if (modelKind(flags.input) === "tfjs") onnxOnly("tune");
+  if ((await modelKind(flags.input)) === "tfjs") onnxOnly("tune");
   const onnx = await loadOnnxAdapter();
   const outDir = dirname(resolve(flags.output));
   if (!existsSync(outDir) || !statSync(outDir).isDirectory())

@@ -1,10 +1,10 @@
 import { metricThreshold, parseCriterion, type UpgradeStep, upgradeOrder } from "@zeropoint/core";
-import { loadOnnxAdapter } from "../adapters.js";
-import { UsageError } from "../errors.js";
-import { assertOutputsSafe } from "../output-guard.js";
-import { bytes, table } from "../report.js";
-import { type MaxSize, parseMaxSize } from "./mixed-precision.js";
-import { type TuneFlags, tuneData } from "./tune.js";
+import { loadOnnxAdapter } from "../../adapters.js";
+import { UsageError } from "../../errors.js";
+import { assertOutputsSafe } from "../../output-guard.js";
+import { bytes, table } from "../../report.js";
+import { type MaxSize, parseMaxSize } from "../quantize/mixed-precision.js";
+import { type TuneFlags, tuneData } from "./run-tune.js";
 
 /** `zeropoint tune --bits 4,8,16`: the flags of tune it uses, plus the precisions and int4 settings. */
 export interface TuneBitsFlags

@@ -1,11 +1,11 @@
 import { existsSync, mkdirSync, readdirSync, statSync } from "node:fs";
 import { basename, dirname, join, resolve } from "node:path";
 import { ZeropointError } from "@zeropoint/core";
-import { loadOnnxAdapter } from "../adapters.js";
-import { loadModelData, takeBatches } from "../data/model-data.js";
-import { UsageError } from "../errors.js";
-import { assertOutputsSafe } from "../output-guard.js";
-import { bytes, db, table } from "../report.js";
+import { loadOnnxAdapter } from "../../adapters.js";
+import { loadModelData, takeBatches } from "../../data/model-data.js";
+import { UsageError } from "../../errors.js";
+import { assertOutputsSafe } from "../../output-guard.js";
+import { bytes, db, table } from "../../report.js";
 import { type MaxSize, mixedLayerTable } from "./mixed-precision.js";
 
 /** Parsed flags of `zeropoint quantize --preset`. */
@@ -80,7 +80,7 @@ export async function runPresets(flags: PresetFlags, out: (line: string) => void
         : loadModelData(flags.calibData, inputs, { ...dataOptions, samples: flags.samples });
     const checkData = data ?? loadModelData("random", inputs, { ...dataOptions, samples: flags.checkSamples });
     const checkBatches = await takeBatches(
-      checkData.source as () => AsyncIterable<import("@zeropoint/onnx").CalibrationBatch>,
+      checkData.source as () => AsyncIterable<import("@zeropoint/core").CalibrationBatch>,
       inputs,
       flags.checkSamples,
     );

@@ -1,0 +1,79 @@
+import * as tf from "@tensorflow/tfjs-core";
+import type * as tfl from "@tensorflow/tfjs-layers";
+import {
+  type CalibrationSource,
+  checkBuild,
+  type LayerParams,
+  type ModelBuild,
+  type QuantizeVariant,
+  type TensorRecord,
+  ZeropointError,
+} from "@zeropoint/core";
+import { writeModelArtifacts } from "../io/file-system-io.js";
+
+/** The one float32 input of a batch (the tfjs adapter runs single-input models). */
+export function singleInput(inputs: TensorRecord): { data: Float32Array; dims: number[] } {
+  const values = Object.values(inputs);
+  const t = values[0];
+  if (values.length !== 1 || t === undefined || t.dtype !== "float32")
+    throw new ZeropointError(
+      "invalid-argument",
+      `the tfjs adapter runs models with one float32 input; got ${values.map((v) => v.dtype).join(", ") || "none"}`,
+    );
+  return { data: t.data as Float32Array, dims: [...t.dims] };
+}
+
+/** A LayersModel's artifacts, as `model.save` would write them. */
+export async function artifactsOf(model: tfl.LayersModel): Promise<tf.io.ModelArtifacts> {
+  let artifacts: tf.io.ModelArtifacts | undefined;
+  await model.save(
+    tf.io.withSaveHandler(async (a) => {
+      artifacts = a;
+      return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: "JSON" } };
+    }),
+  );
+  return artifacts as tf.io.ModelArtifacts;
+}
+
+/** Parts of a tfjs build. */
+export interface TfjsBuildParts {
+  readonly variant: QuantizeVariant | "float";
+  readonly runtime: string;
+  readonly predict: (x: Float32Array, dims: number[]) => Float32Array;
+  readonly sizeBytes: number;
+  readonly sizeNote?: string;
+  readonly layerParams?: Record<string, LayerParams>;
+  /** The artifacts {@link ModelBuild.save} writes (absent: the build has no file format). */
+  readonly artifacts?: () => Promise<tf.io.ModelArtifacts>;
+}
+
+/** A tfjs model (or the integer executor) as a {@link ModelBuild}. */
+export function tfjsBuild(parts: TfjsBuildParts): ModelBuild {
+  const build: ModelBuild = {
+    framework: "tfjs",
+    variant: parts.variant,
+    runtime: parts.runtime,
+    predict: async (inputs) => {
+      const { data, dims } = singleInput(inputs);
+      return parts.predict(data, dims);
+    },
+    sizeBytes: () => parts.sizeBytes,
+    ...(parts.sizeNote !== undefined ? { sizeNote: parts.sizeNote } : {}),
+    layerParams: () => parts.layerParams ?? {},
+    check: (reference: ModelBuild, data: CalibrationSource) => checkBuild(build, reference, data),
+  };
+  const artifacts = parts.artifacts;
+  if (artifacts === undefined) return build;
+  return {
+    ...build,
+    save: async (directory: string) => {
+      const json = writeModelArtifacts(directory, await artifacts());
+      return [json];
+    },
+  };
+}
+
+/** `predict` of a LayersModel on NCHW (or flat) float data, in one tidy. */
+export function layersPredict(model: tfl.LayersModel): (x: Float32Array, dims: number[]) => Float32Array {
+  return (x, dims) => tf.tidy(() => Float32Array.from((model.predict(tf.tensor(x, dims)) as tf.Tensor).dataSync()));
+}
