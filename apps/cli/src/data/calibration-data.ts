@@ -104,60 +104,8 @@ export function loadCalibrationData(
     if (kind === "mnist" && inputs.length !== 1)
       throw new ZeropointError("invalid-argument", "mnist data fits single-input models only");
     const shapes = inputs.map((i) => sampleShape(i, options.inputShapes[i.name]));
-    if (kind === "mnist") {
-      if (!(MNIST_SPLITS as readonly string[]).includes(split)) {
-        throw new ZeropointError(
-          "invalid-argument",
-          `unknown MNIST split ${split}; use one of ${MNIST_SPLITS.join(", ")}`,
-        );
-      }
-      const per = (shapes[0] as number[]).reduce((a, b) => a * b, 1);
-      if (per !== 784) {
-        throw new ZeropointError(
-          "invalid-calibration-data",
-          `MNIST images have 784 values but input ${inputs[0]?.name} takes [${(shapes[0] as number[]).join(", ")}] (${per}) per sample`,
-        );
-      }
-      const mnist = loadMnist(split as (typeof MNIST_SPLITS)[number]);
-      const n = Math.min(samples, mnist.count);
-      const name = inputs[0]?.name as string;
-      return {
-        description: `MNIST ${split} split, first ${n} images`,
-        synthetic: false,
-        samples: n,
-        source: () =>
-          batchesOf(n, batchSize, (start, rows) => ({
-            [name]: {
-              data: mnist.images.subarray(start * 784, (start + rows) * 784),
-              dims: [rows, ...(shapes[0] as number[])],
-            },
-          })),
-      };
-    }
-    if (kind === "random" && spec === "random") {
-      return {
-        description: `${samples} samples of uniform [0, 1) noise (synthetic calibration)`,
-        synthetic: true,
-        samples,
-        source: () =>
-          batchesOf(samples, batchSize, (start, rows) => {
-            const batch: Record<string, { data: Float32Array; dims: number[] }> = {};
-            inputs.forEach((input, k) => {
-              const shape = shapes[k] as number[];
-              const per = shape.reduce((a, b) => a * b, 1);
-              // Deterministic: the same samples in every pass.
-              let seed = (start + 1) * 2654435761 + k;
-              const data = new Float32Array(rows * per);
-              for (let i = 0; i < data.length; i++) {
-                seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
-                data[i] = seed / 4294967296;
-              }
-              batch[input.name] = { data, dims: [rows, ...shape] };
-            });
-            return batch;
-          }),
-      };
-    }
+    if (kind === "mnist") return mnistData(split, inputs, shapes, samples, batchSize);
+    if (kind === "random" && spec === "random") return randomData(inputs, shapes, samples, batchSize);
   }
   let stat: ReturnType<typeof statSync>;
   try {
@@ -177,6 +125,78 @@ export function loadCalibrationData(
   const entries = readdirSync(spec).sort();
   const images = entries.filter((f) => IMAGE_EXTENSIONS.some((e) => f.toLowerCase().endsWith(e)));
   if (images.length > 0) return imageData(spec, images, input, shape, options);
+  return npyDirectoryData(spec, entries, input, shape, samples);
+}
+
+/** `mnist:<split>`: the split's images, first `samples`, as the one 784-value input. */
+function mnistData(
+  split: string,
+  inputs: readonly InputSpec[],
+  shapes: number[][],
+  samples: number,
+  batchSize: number,
+): LoadedData {
+  if (!(MNIST_SPLITS as readonly string[]).includes(split)) {
+    throw new ZeropointError("invalid-argument", `unknown MNIST split ${split}; use one of ${MNIST_SPLITS.join(", ")}`);
+  }
+  const per = (shapes[0] as number[]).reduce((a, b) => a * b, 1);
+  if (per !== 784) {
+    throw new ZeropointError(
+      "invalid-calibration-data",
+      `MNIST images have 784 values but input ${inputs[0]?.name} takes [${(shapes[0] as number[]).join(", ")}] (${per}) per sample`,
+    );
+  }
+  const mnist = loadMnist(split as (typeof MNIST_SPLITS)[number]);
+  const n = Math.min(samples, mnist.count);
+  const name = inputs[0]?.name as string;
+  return {
+    description: `MNIST ${split} split, first ${n} images`,
+    synthetic: false,
+    samples: n,
+    source: () =>
+      batchesOf(n, batchSize, (start, rows) => ({
+        [name]: {
+          data: mnist.images.subarray(start * 784, (start + rows) * 784),
+          dims: [rows, ...(shapes[0] as number[])],
+        },
+      })),
+  };
+}
+
+/** `random`: deterministic uniform [0, 1) noise for every input (the same samples in every pass). */
+function randomData(inputs: readonly InputSpec[], shapes: number[][], samples: number, batchSize: number): LoadedData {
+  return {
+    description: `${samples} samples of uniform [0, 1) noise (synthetic calibration)`,
+    synthetic: true,
+    samples,
+    source: () =>
+      batchesOf(samples, batchSize, (start, rows) => {
+        const batch: Record<string, { data: Float32Array; dims: number[] }> = {};
+        inputs.forEach((input, k) => {
+          const shape = shapes[k] as number[];
+          const per = shape.reduce((a, b) => a * b, 1);
+          // Deterministic: the same samples in every pass.
+          let seed = (start + 1) * 2654435761 + k;
+          const data = new Float32Array(rows * per);
+          for (let i = 0; i < data.length; i++) {
+            seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+            data[i] = seed / 4294967296;
+          }
+          batch[input.name] = { data, dims: [rows, ...shape] };
+        });
+        return batch;
+      }),
+  };
+}
+
+/** A directory of `.npy` files, each one sample or one batch of the single input. */
+function npyDirectoryData(
+  spec: string,
+  entries: readonly string[],
+  input: InputSpec,
+  shape: number[],
+  samples: number,
+): LoadedData {
   const files = entries.filter((f) => f.endsWith(".npy"));
   if (files.length === 0)
     throw new ZeropointError("invalid-calibration-data", `--calib-data ${spec}: no .npy, .png or .jpg files`);

@@ -113,7 +113,8 @@ async function checkSaved(
  * - the float build agrees with core's reference evaluation of the IR (max error ≤ 1e-4 of the
  *   output's range: float32 sums of ≤ 36 terms in another order differ by ~1e-6 relative);
  * - each quantized build runs and stays within `minSqnr` dB of the float build (int8 on this graph
- *   measures 30–45 dB; 20 leaves room for 7-bit reduce_range activations and per-tensor weights);
+ *   measures 30–45 dB; 20 leaves room for 7-bit reduce_range activations and per-tensor weights),
+ *   and differs from it (a no-op quantizer gives identical outputs);
  * - static builds report layer parameters that follow core's conventions;
  * - saved builds reload through the same adapter and compute the same outputs.
  */
@@ -157,6 +158,14 @@ export async function adapterConformance(
         `${label}: runs within ${minSqnr} dB of float`,
         check.sqnr >= minSqnr && check.rows === 32,
         `SQNR ${check.sqnr.toFixed(1)} dB over ${check.rows} rows`,
+      ),
+    );
+    // Rounding to an 8-bit grid always moves some output: a build equal to float bit for bit did not quantize.
+    out.push(
+      result(
+        `${label}: quantization changed the outputs`,
+        check.maxAbsDifference > 0,
+        `max difference from float ${check.maxAbsDifference}`,
       ),
     );
     if (variant.approach === "static") out.push(checkLayerParams(build, label));

@@ -13,7 +13,7 @@ describe("onnx adapter", () => {
     const results = await adapterConformance(createOnnxAdapter(), { saveDirectory: work, join });
     const failed = results.filter((r) => !r.passed);
     expect(failed, JSON.stringify(failed, null, 1)).toEqual([]);
-    // Float + 3 variants × (runs, save) + 2 static layer checks + the version check.
-    expect(results.length).toBe(1 + 1 + 3 * 2 + 2);
+    // Version + float + 3 variants × (runs, changed outputs, saved build reloads) + 2 static layer checks.
+    expect(results.length).toBe(1 + 1 + 3 * 3 + 2);
   });
 });

@@ -13,8 +13,8 @@ describe("tfjs adapter", () => {
     const results = await adapterConformance(await createTfjsAdapter(), { saveDirectory: work, join });
     const failed = results.filter((r) => !r.passed);
     expect(failed, JSON.stringify(failed, null, 1)).toEqual([]);
-    // Version + float + 3 variants that run + 2 static layer checks × 2 static variants + 2 saved
+    // Version + float + 3 variants × (runs, changed outputs) + a layer check per static variant + 2 saved
     // (fake-quant and weight-only write model.json; the integer executor has no file format).
-    expect(results.length).toBe(1 + 1 + 3 + 2 + 2);
+    expect(results.length).toBe(1 + 1 + 3 * 2 + 2 + 2);
   });
 });

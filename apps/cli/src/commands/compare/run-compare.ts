@@ -80,6 +80,14 @@ export async function runCompare(
   writeFileAtomic(html, compareHtml(report));
   const result = { ...report, html };
   if (quiet) return result;
+  printReport(report, out);
+  out("");
+  out(`report: ${html}`);
+  return result;
+}
+
+/** The float builds: which agree with the source model, and their accuracy. */
+function printFloat(report: CompareReport, out: (line: string) => void): void {
   out(
     `static recipe ${report.recipe.name}: ${report.recipe.method} calibration, ${report.recipe.perChannel ? "per-channel" : "per-tensor"} int8 weights, uint8 activations`,
   );
@@ -101,6 +109,10 @@ export async function runCompare(
     ),
   );
   out("");
+}
+
+/** One row per quantized build. */
+function printRows(report: CompareReport, out: (line: string) => void): void {
   out(
     table(
       [
@@ -133,6 +145,10 @@ export async function runCompare(
       ),
     ),
   );
+}
+
+/** Per-layer output scale and zero point of every static build, marked where it differs from the first. */
+function printLayers(report: CompareReport, out: (line: string) => void): void {
   const withLayers = report.rows.filter((r) => r.layers !== undefined && r.format !== "integer executor");
   if (report.layers.length > 0) {
     out("");
@@ -156,9 +172,13 @@ export async function runCompare(
       ),
     );
   }
-  out("");
-  out(`report: ${html}`);
-  return result;
+}
+
+/** The comparison as tables. */
+function printReport(report: CompareReport, out: (line: string) => void): void {
+  printFloat(report, out);
+  printRows(report, out);
+  printLayers(report, out);
 }
 
 /**

@@ -11,25 +11,17 @@ export async function runInspect(
   allowDirs: readonly string[] = [],
 ): Promise<Record<string, unknown>> {
   if ((await modelKind(path)) === "tfjs") return runInspectTfjs(path, json, out, allowDirs);
-  const onnx = await loadOnnxAdapter();
+  const report = await inspectReport(await loadOnnxAdapter(), path, allowDirs);
+  if (!json) printInspect(report, out);
+  return report;
+}
+
+/** What `inspect` reports of an ONNX model. */
+async function inspectReport(onnx: Onnx, path: string, allowDirs: readonly string[]) {
   const { model } = onnx.loadModel(path, { allowDirs });
   const graph = model.graph;
   if (!graph) throw new ZeropointError("invalid-model", `${path}: no graph`);
-  // Nodes and parameters of If/Loop/Scan bodies count too: a model whose network sits in a branch
-  // is not "2 nodes".
-  const histogram: Record<string, number> = {};
-  let parameters = 0;
-  let totalNodes = 0;
-  let bodyNodes = 0;
-  onnx.forEachGraph(graph, (g, depth) => {
-    for (const n of g.node) {
-      const key = n.domain ? `${n.domain}.${n.opType}` : (n.opType ?? "");
-      histogram[key] = (histogram[key] ?? 0) + 1;
-      totalNodes++;
-      if (depth > 0) bodyNodes++;
-    }
-    for (const t of g.initializer) parameters += (t.dims ?? []).reduce((a: number, d) => a * Number(d), 1);
-  });
+  const { histogram, parameters, totalNodes, bodyNodes } = opHistogram(onnx, graph);
   const specs = onnx.modelInputSpecs(model);
   const dims = (v: (typeof graph.input)[number]) => onnx.valueInfoDims(v);
   const initializers = new Set(graph.initializer.map((t) => t.name));
@@ -46,8 +38,11 @@ export async function runInspect(
       };
     });
   const outputs = graph.output.map((v) => ({ name: v.name, dims: dims(v) }));
+  // ensureOpset may rewrite the model in place; the report reads the original opset, so a copy.
   const copy = onnx.loadModel(path, { allowDirs }).model;
-  const decisions = await onnx.decideRoles(onnx.ensureOpset(copy, 13), { recipe: defaultRecipe("static") });
+  const decisions = await onnx.decideRoles(onnx.ensureOpset(copy, 13), {
+    recipe: defaultRecipe("static"),
+  });
   const nodes = decisions.nodes.map((p) => ({
     name: p.node.name ?? "",
     op: p.node.opType ?? "",
@@ -66,24 +61,54 @@ export async function runInspect(
     bodyNodes,
     nodes,
   };
-  if (json) return report;
+  return report;
+}
+
+type Onnx = Awaited<ReturnType<typeof loadOnnxAdapter>>;
+type Graph = NonNullable<import("@zeropoint/onnx").OnnxModel["graph"]>;
+
+/**
+ * Op counts and parameters, If/Loop/Scan bodies included: a model whose network sits in a branch
+ * is not "2 nodes".
+ */
+function opHistogram(onnx: Onnx, graph: Graph) {
+  const histogram: Record<string, number> = {};
+  let parameters = 0;
+  let totalNodes = 0;
+  let bodyNodes = 0;
+  onnx.forEachGraph(graph, (g, depth) => {
+    for (const n of g.node) {
+      const key = n.domain ? `${n.domain}.${n.opType}` : (n.opType ?? "");
+      histogram[key] = (histogram[key] ?? 0) + 1;
+      totalNodes++;
+      if (depth > 0) bodyNodes++;
+    }
+    for (const t of g.initializer) parameters += (t.dims ?? []).reduce((a: number, d) => a * Number(d), 1);
+  });
+  return { histogram, parameters, totalNodes, bodyNodes };
+}
+
+type InspectReport = Awaited<ReturnType<typeof inspectReport>>;
+
+/** The report as text: header, inputs/outputs, op counts, and what static quantization would do. */
+function printInspect(report: InspectReport, out: (line: string) => void): void {
   out(
-    `${path}: opset ${report.opset}, producer ${report.producer || "unknown"}, ${totalNodes} nodes${bodyNodes > 0 ? ` (${bodyNodes} inside If/Loop/Scan bodies)` : ""}, ${parameters} parameters`,
+    `${report.path}: opset ${report.opset}, producer ${report.producer || "unknown"}, ${report.totalNodes} nodes${report.bodyNodes > 0 ? ` (${report.bodyNodes} inside If/Loop/Scan bodies)` : ""}, ${report.parameters} parameters`,
   );
   out(
-    `inputs:  ${inputs.map((i) => `${i.name} ${i.dtype ?? "?"} [${i.dims.join(", ")}]${i.batchAxis !== null && i.batchAxis !== 0 ? ` (batch axis ${i.batchAxis})` : ""}`).join(", ")}`,
+    `inputs:  ${report.inputs.map((i) => `${i.name} ${i.dtype ?? "?"} [${i.dims.join(", ")}]${i.batchAxis !== null && i.batchAxis !== 0 ? ` (batch axis ${i.batchAxis})` : ""}`).join(", ")}`,
   );
-  out(`outputs: ${outputs.map((o) => `${o.name} [${o.dims.join(", ")}]`).join(", ")}`);
+  out(`outputs: ${report.outputs.map((o) => `${o.name} [${o.dims.join(", ")}]`).join(", ")}`);
   out("");
   out(
     table(
       ["op", "count"],
-      Object.entries(histogram).sort((a, b) => b[1] - a[1]),
+      Object.entries(report.ops).sort((a, b) => b[1] - a[1]),
     ),
   );
   out("");
   out("static quantization (default recipe) would:");
-  const interesting = nodes.filter(
+  const interesting = report.nodes.filter(
     (n) =>
       n.decision !== "float" ||
       ["Conv", "MatMul", "Gemm", "ConvTranspose"].includes(n.op) ||
@@ -95,7 +120,6 @@ export async function runInspect(
       interesting.map((n) => [n.name, n.op, n.decision, n.reason]),
     ),
   );
-  const skipped = nodes.length - interesting.length;
+  const skipped = report.nodes.length - interesting.length;
   if (skipped > 0) out(`(${skipped} more nodes of op types that are never quantized: shape arithmetic and the like)`);
-  return report;
 }
