@@ -1,6 +1,6 @@
 import { existsSync, statSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
-import { type CalibrationMethod, sqnr, top1, ZeropointError } from "@zeropoint/core";
+import { agreement, type CalibrationMethod, sqnr, top1, ZeropointError } from "@zeropoint/core";
 import { loadTfjsAdapter } from "../../adapters.js";
 import { writeFileAtomic } from "../../atomic-write.js";
 import { loadCalibrationData } from "../../data/calibration-data.js";
@@ -95,14 +95,24 @@ function writeJsonAtomic(path: string, value: unknown): void {
   writeFileAtomic(path, `${JSON.stringify(value, null, 2)}\n`);
 }
 
-/** `zeropoint quantize <dir>/model.json -o <outdir>` for tfjs models. */
-export async function runQuantizeTfjs(
-  flags: TfjsQuantizeFlags,
-  out: (line: string) => void,
-): Promise<Record<string, unknown>> {
-  const started = performance.now();
-  const rt = await loadTfjs(flags.backend);
-  const { zp, tf, tfconv } = rt;
+type Predict = (x: Float32Array) => Float32Array;
+
+/** What both tfjs approaches read: the runtime, the model's artifacts, its input, the data. */
+interface TfjsRun {
+  readonly started: number;
+  readonly rt: TfjsRuntime;
+  readonly outDir: string;
+  readonly artifacts: import("@tensorflow/tfjs-core").io.ModelArtifacts;
+  readonly isGraph: boolean;
+  readonly data: ReturnType<typeof loadCalibrationData> | undefined;
+  /** The data's batches of the model's one input. */
+  readonly batches: Float32Array[];
+  readonly shapeOf: (x: Float32Array) => number[];
+  readonly quiet: boolean;
+}
+
+/** `-o` is a directory that neither is nor holds the input model (after symlinks too). */
+function checkOutputDirectory(flags: TfjsQuantizeFlags): string {
   const outDir = resolve(flags.output);
   if (existsSync(outDir) && !statSync(outDir).isDirectory()) {
     throw new ZeropointError("io-error", `-o ${flags.output}: tfjs output is a directory, and this is a file`);
@@ -112,11 +122,19 @@ export async function runQuantizeTfjs(
   }
   // The same after symlinks: -o may be a link to the input model's directory.
   assertOutputDirectorySafe(dirname(resolve(flags.input)), outDir);
-  const artifacts = zp.readModelArtifacts(flags.input, { allowDirs: flags.allowDirs });
+  return outDir;
+}
+
+/** Loads the runtime, the model's artifacts and the calibration (or check) data. */
+async function startTfjsRun(flags: TfjsQuantizeFlags, out: (line: string) => void): Promise<TfjsRun> {
+  const started = performance.now();
+  const rt = await loadTfjs(flags.backend);
+  const outDir = checkOutputDirectory(flags);
+  const artifacts = rt.zp.readModelArtifacts(flags.input, { allowDirs: flags.allowDirs });
   const isGraph = Array.isArray((artifacts.modelTopology as Record<string, unknown>).node);
   const quiet = flags.json;
   const approach = flags.approach === "dynamic" ? "weight-only" : flags.approach;
-  const input = inputDims(artifacts, zp);
+  const input = inputDims(artifacts, rt.zp);
   const data =
     flags.calibData === undefined && approach === "static"
       ? undefined
@@ -143,187 +161,246 @@ export async function runQuantizeTfjs(
       if (t !== undefined) batches.push(t.data);
     }
   }
-  const shapeOf = (x: Float32Array) => {
-    const inner = input.dims.slice(1).map(Number);
-    const per = inner.reduce((a, b) => a * b, 1);
-    return [x.length / per, ...inner];
-  };
-  const predictFloat = async (): Promise<(x: Float32Array) => Float32Array> => {
-    if (isGraph) {
-      const g = await tfconv.loadGraphModel(tf.io.fromMemory(artifacts));
-      return (x) =>
-        tf.tidy(
-          () =>
-            (g.predict(tf.tensor(x, shapeOf(x))) as import("@tensorflow/tfjs-core").Tensor).dataSync() as Float32Array,
-        );
-    }
-    const m = await zp.loadLayersModelChecked(artifacts, flags.input);
-    return (x) =>
-      tf.tidy(
-        () =>
-          (m.predict(tf.tensor(x, shapeOf(x))) as import("@tensorflow/tfjs-core").Tensor).dataSync() as Float32Array,
-      );
-  };
+  const inner = input.dims.slice(1).map(Number);
+  const per = inner.reduce((a, b) => a * b, 1);
+  const shapeOf = (x: Float32Array) => [x.length / per, ...inner];
+  return { started, rt, outDir, artifacts, isGraph, data, batches, shapeOf, quiet };
+}
 
-  if (approach === "weight-only") {
-    const weightType = flags.weightType === "int8" ? "uint8" : flags.weightType;
-    if (!["uint8", "uint16", "float16"].includes(weightType)) {
-      throw new UsageError(
-        `tfjs weight-only storage is uint8, uint16 or float16, got --weight-type ${flags.weightType}`,
-      );
-    }
-    const result = zp.quantizeWeights(artifacts, {
-      weightType: weightType as "uint8" | "uint16" | "float16",
-      method: flags.weightRange,
-      ...(flags.minSqnr !== undefined ? { minSqnr: flags.minSqnr } : {}),
-    });
-    const float = await predictFloat();
-    const quantizedModel = isGraph
-      ? await tfconv.loadGraphModel(tf.io.fromMemory(result.artifacts))
-      : await zp.loadLayersModelChecked(result.artifacts, flags.input);
-    let agree = 0;
-    let rows = 0;
-    let worst = Number.POSITIVE_INFINITY;
-    for (const x of batches.slice(0, Math.ceil(flags.checkSamples / flags.batchSize))) {
-      const a = float(x);
-      const b = tf.tidy(
-        () =>
-          (
-            quantizedModel.predict(tf.tensor(x, shapeOf(x))) as import("@tensorflow/tfjs-core").Tensor
-          ).dataSync() as Float32Array,
-      );
-      const ta = top1(a, shapeOf(x)[0] as number);
-      const tb = top1(b, shapeOf(x)[0] as number);
-      for (let i = 0; i < ta.length; i++) if (ta[i] === tb[i]) agree++;
-      rows += ta.length;
-      worst = Math.min(worst, sqnr(a, b));
-    }
-    zp.writeModelArtifacts(outDir, result.artifacts);
-    const report = {
-      input: flags.input,
-      output: outDir,
-      approach: "weight-only",
-      weightType,
-      backend: rt.backend,
-      sizes: { float: result.bytesBefore, quantized: result.bytesAfter, ratio: result.bytesAfter / result.bytesBefore },
-      weights: result.weights,
-      check: { samples: rows, top1Agreement: rows === 0 ? null : agree / rows, outputSqnr: worst },
-      seconds: (performance.now() - started) / 1000,
-    };
-    if (quiet) return report;
-    out("");
-    out(
-      table(
-        ["weight", "shape", "stored", "SQNR dB", "note"],
-        result.weights.map((w) => [w.name, `[${w.shape.join(",")}]`, w.storedAs, db(w.sqnr), w.skipped ?? ""]),
-      ),
+/** `predict` of a tfjs LayersModel or GraphModel on one batch of the model's one input. */
+function predictWith(run: TfjsRun, model: { predict(x: import("@tensorflow/tfjs-core").Tensor): unknown }): Predict {
+  const { tf } = run.rt;
+  return (x) =>
+    tf.tidy(
+      () =>
+        (
+          model.predict(tf.tensor(x, run.shapeOf(x))) as import("@tensorflow/tfjs-core").Tensor
+        ).dataSync() as Float32Array,
     );
-    out("");
-    out(
-      table(
-        ["result", "value"],
-        [
-          [
-            "weight bytes",
-            `${bytes(result.bytesBefore)} -> ${bytes(result.bytesAfter)} (${report.sizes.ratio.toFixed(3)}x)`,
-          ],
-          ["top-1 agreement with float", rows === 0 ? "-" : `${((100 * agree) / rows).toFixed(2)}% of ${rows} samples`],
-          ["output SQNR (worst batch)", `${db(worst)} dB`],
-          ["time", `${report.seconds.toFixed(1)} s`],
-        ],
-      ),
-    );
-    out("");
-    out(`wrote ${join(outDir, "model.json")} (loads with stock tf.loadLayersModel / tf.loadGraphModel)`);
-    return report;
-  }
+}
 
-  if (isGraph) {
+/** The float model as loaded (LayersModel checked for unknown layers, or GraphModel). */
+async function floatPredictor(run: TfjsRun, where: string): Promise<Predict> {
+  const { tf, tfconv, zp } = run.rt;
+  const model = run.isGraph
+    ? await tfconv.loadGraphModel(tf.io.fromMemory(run.artifacts))
+    : await zp.loadLayersModelChecked(run.artifacts, where);
+  return predictWith(run, model);
+}
+
+/** `zeropoint quantize <dir>/model.json -o <outdir>` for tfjs models. */
+export async function runQuantizeTfjs(
+  flags: TfjsQuantizeFlags,
+  out: (line: string) => void,
+): Promise<Record<string, unknown>> {
+  const run = await startTfjsRun(flags, out);
+  const approach = flags.approach === "dynamic" ? "weight-only" : flags.approach;
+  if (approach === "weight-only") return tfjsWeightOnly(run, flags, out);
+  if (run.isGraph) {
     throw new ZeropointError(
       "unsupported-op",
       `${flags.input}: static quantization of tfjs GraphModels is not supported; use --approach weight-only`,
     );
   }
-  if (data === undefined)
+  if (run.data === undefined)
     throw new UsageError(
       "static quantization needs --calib-data (mnist[:split], random, or a directory of .npy files)",
     );
-  const model = await zp.loadLayersModelChecked(artifacts, flags.input);
-  const bar = new ProgressBar("  calibrating", process.stderr, !quiet);
-  const quantized = await zp.quantizeStatic(model, {
-    calibration: batches,
-    observer: flags.calibrate,
-    weights: { bits: flags.weightBits, perChannelDense: flags.perChannel },
-    onProgress: (_batches, samples) => bar.update(samples, data.samples, "samples"),
+  return tfjsStatic(run, run.data, flags, out);
+}
+
+/** Weight-only storage: quantized weights written, checked against float on the check samples. */
+async function tfjsWeightOnly(run: TfjsRun, flags: TfjsQuantizeFlags, out: (line: string) => void) {
+  const { tf, tfconv, zp } = run.rt;
+  const weightType = flags.weightType === "int8" ? "uint8" : flags.weightType;
+  if (!["uint8", "uint16", "float16"].includes(weightType)) {
+    throw new UsageError(`tfjs weight-only storage is uint8, uint16 or float16, got --weight-type ${flags.weightType}`);
+  }
+  const result = zp.quantizeWeights(run.artifacts, {
+    weightType: weightType as "uint8" | "uint16" | "float16",
+    method: flags.weightRange,
+    ...(flags.minSqnr !== undefined ? { minSqnr: flags.minSqnr } : {}),
   });
-  bar.done(`  calibrated on ${batches.reduce((a, b) => a + (shapeOf(b)[0] as number), 0)} samples`);
-  const float = await predictFloat();
-  const executor = zp.IntegerExecutor.fromModel(quantized.parameters, quantized.model);
+  const float = await floatPredictor(run, flags.input);
+  const quantized = predictWith(
+    run,
+    run.isGraph
+      ? await tfconv.loadGraphModel(tf.io.fromMemory(result.artifacts))
+      : await zp.loadLayersModelChecked(result.artifacts, flags.input),
+  );
+  let agree = 0;
+  let rows = 0;
+  let worst = Number.POSITIVE_INFINITY;
+  for (const x of run.batches.slice(0, Math.ceil(flags.checkSamples / flags.batchSize))) {
+    const a = float(x);
+    const b = quantized(x);
+    rows += run.shapeOf(x)[0] as number;
+    agree +=
+      agreement(top1(a, run.shapeOf(x)[0] as number), top1(b, run.shapeOf(x)[0] as number)) *
+      (run.shapeOf(x)[0] as number);
+    worst = Math.min(worst, sqnr(a, b));
+  }
+  zp.writeModelArtifacts(run.outDir, result.artifacts);
+  const report = {
+    input: flags.input,
+    output: run.outDir,
+    approach: "weight-only",
+    weightType,
+    backend: run.rt.backend,
+    sizes: { float: result.bytesBefore, quantized: result.bytesAfter, ratio: result.bytesAfter / result.bytesBefore },
+    weights: result.weights,
+    check: { samples: rows, top1Agreement: rows === 0 ? null : agree / rows, outputSqnr: worst },
+    seconds: (performance.now() - run.started) / 1000,
+  };
+  if (!run.quiet) printWeightOnly(report, result, out);
+  return report;
+}
+
+function printWeightOnly(
+  report: {
+    sizes: { ratio: number };
+    check: { samples: number; top1Agreement: number | null; outputSqnr: number };
+    seconds: number;
+    output: string;
+  },
+  result: import("@zeropoint/tfjs").QuantizeWeightsResult,
+  out: (line: string) => void,
+): void {
+  const { samples, top1Agreement, outputSqnr } = report.check;
+  out("");
+  out(
+    table(
+      ["weight", "shape", "stored", "SQNR dB", "note"],
+      result.weights.map((w) => [w.name, `[${w.shape.join(",")}]`, w.storedAs, db(w.sqnr), w.skipped ?? ""]),
+    ),
+  );
+  out("");
+  out(
+    table(
+      ["result", "value"],
+      [
+        [
+          "weight bytes",
+          `${bytes(result.bytesBefore)} -> ${bytes(result.bytesAfter)} (${report.sizes.ratio.toFixed(3)}x)`,
+        ],
+        [
+          "top-1 agreement with float",
+          top1Agreement === null ? "-" : `${(100 * top1Agreement).toFixed(2)}% of ${samples} samples`,
+        ],
+        ["output SQNR (worst batch)", `${db(outputSqnr)} dB`],
+        ["time", `${report.seconds.toFixed(1)} s`],
+      ],
+    ),
+  );
+  out("");
+  out(`wrote ${join(report.output, "model.json")} (loads with stock tf.loadLayersModel / tf.loadGraphModel)`);
+}
+
+/**
+ * The fake-quantized model against float, and the integer executor against the fake-quantized
+ * model, on the check samples (the executor's top-1 is null for models with ops it lacks).
+ */
+function staticCheck(
+  run: TfjsRun,
+  quantized: Awaited<ReturnType<TfjsRun["rt"]["zp"]["quantizeStatic"]>>,
+  float: Predict,
+  checkBatches: number,
+) {
+  const executor = run.rt.zp.IntegerExecutor.fromModel(quantized.parameters, quantized.model);
+  const fakeQuant = predictWith(run, quantized.model);
   let agreeFloat = 0;
   let agreeInt = 0;
   let rows = 0;
   let worst = Number.POSITIVE_INFINITY;
   let integerSupported = true;
-  for (const x of batches.slice(0, Math.ceil(flags.checkSamples / flags.batchSize))) {
-    const shape = shapeOf(x);
-    const a = float(x);
-    const b = tf.tidy(
-      () =>
-        (
-          quantized.model.predict(tf.tensor(x, shape)) as import("@tensorflow/tfjs-core").Tensor
-        ).dataSync() as Float32Array,
-    );
+  for (const x of run.batches.slice(0, checkBatches)) {
+    const shape = run.shapeOf(x);
     const batch = shape[0] as number;
-    const ta = top1(a, batch);
+    const a = float(x);
+    const b = fakeQuant(x);
     const tb = top1(b, batch);
-    let tc: Int32Array | undefined;
     try {
-      tc = top1(
-        executor.run(x, shape).outputs.get(quantized.parameters.outputs[0] as string)?.data as Float32Array,
-        batch,
-      );
+      const c = executor.run(x, shape).outputs.get(quantized.parameters.outputs[0] as string)?.data as Float32Array;
+      agreeInt += agreement(top1(c, batch), tb) * batch;
     } catch (e) {
       if (!(ZeropointError.isInstance(e) && e.code === "unsupported-op")) throw e;
       integerSupported = false;
     }
-    for (let i = 0; i < ta.length; i++) {
-      if (ta[i] === tb[i]) agreeFloat++;
-      if (tc !== undefined && tc[i] === tb[i]) agreeInt++;
-    }
-    rows += ta.length;
+    agreeFloat += agreement(top1(a, batch), tb) * batch;
+    rows += batch;
     worst = Math.min(worst, sqnr(a, b));
   }
-  await quantized.model.save(zp.fileSystem(outDir));
-  const paramsPath = join(outDir, "quantization-params.json");
+  return {
+    samples: rows,
+    top1AgreementWithFloat: agreeFloat / rows,
+    integerExecutorTop1Agreement: integerSupported ? agreeInt / rows : null,
+    outputSqnr: worst,
+  };
+}
+
+/** Static PTQ emulated in float: calibrated, checked, written with its parameters JSON. */
+async function tfjsStatic(
+  run: TfjsRun,
+  data: NonNullable<TfjsRun["data"]>,
+  flags: TfjsQuantizeFlags,
+  out: (line: string) => void,
+) {
+  const { zp } = run.rt;
+  const model = await zp.loadLayersModelChecked(run.artifacts, flags.input);
+  const bar = new ProgressBar("  calibrating", process.stderr, !run.quiet);
+  const quantized = await zp.quantizeStatic(model, {
+    calibration: run.batches,
+    observer: flags.calibrate,
+    weights: { bits: flags.weightBits, perChannelDense: flags.perChannel },
+    onProgress: (_batches, samples) => bar.update(samples, data.samples, "samples"),
+  });
+  bar.done(`  calibrated on ${run.batches.reduce((a, b) => a + (run.shapeOf(b)[0] as number), 0)} samples`);
+  const check = staticCheck(
+    run,
+    quantized,
+    await floatPredictor(run, flags.input),
+    Math.ceil(flags.checkSamples / flags.batchSize),
+  );
+  await quantized.model.save(zp.fileSystem(run.outDir));
+  const paramsPath = join(run.outDir, "quantization-params.json");
   writeJsonAtomic(paramsPath, quantized.parameters);
-  const floatBytes = (artifacts.weightSpecs ?? []).reduce((a, w) => a + zp.storedByteLength(w), 0);
   const report = {
     input: flags.input,
-    output: outDir,
+    output: run.outDir,
     approach: "static",
     emulated: true,
     // What a user needs to know before shipping it: the fake-quantized model is float32 and loads
     // only where @zeropoint/tfjs registers its layer.
     loadsIn: "@tensorflow/tfjs with @zeropoint/tfjs imported (registers the ZeropointFakeQuant layer)",
     storage: "float32 weights (no size saving); use --approach weight-only for a smaller file stock tfjs loads",
-    backend: rt.backend,
+    backend: run.rt.backend,
     foldedBatchNorms: quantized.foldedBatchNorms,
     parameters: paramsPath,
-    floatWeightBytes: floatBytes,
-    check: {
-      samples: rows,
-      top1AgreementWithFloat: agreeFloat / rows,
-      integerExecutorTop1Agreement: integerSupported ? agreeInt / rows : null,
-      outputSqnr: worst,
-    },
-    seconds: (performance.now() - started) / 1000,
+    floatWeightBytes: (run.artifacts.weightSpecs ?? []).reduce((a, w) => a + zp.storedByteLength(w), 0),
+    check,
+    seconds: (performance.now() - run.started) / 1000,
   };
-  if (quiet) return report;
+  if (!run.quiet) printStatic(report, quantized.parameters.tensors, out);
+  return report;
+}
+
+function printStatic(
+  report: {
+    foldedBatchNorms: string[];
+    check: ReturnType<typeof staticCheck>;
+    seconds: number;
+    output: string;
+    parameters: string;
+  },
+  tensors: Readonly<Record<string, { dtype: string; scale: number[]; zeroPoint: number[] }>>,
+  out: (line: string) => void,
+): void {
+  const { check } = report;
   out("");
   out(
     table(
       ["tensor", "dtype", "scale", "zero point"],
-      Object.entries(quantized.parameters.tensors)
+      Object.entries(tensors)
         .filter(([name]) => !name.endsWith("/kernel"))
         .map(([name, t]) => [name, t.dtype, (t.scale[0] as number).toPrecision(6), t.zeroPoint[0] as number]),
     ),
@@ -333,23 +410,27 @@ export async function runQuantizeTfjs(
     table(
       ["result", "value"],
       [
-        ["BatchNorm folded", quantized.foldedBatchNorms.join(", ") || "-"],
-        ["top-1 agreement with float", `${((100 * agreeFloat) / rows).toFixed(2)}% of ${rows} samples`],
+        ["BatchNorm folded", report.foldedBatchNorms.join(", ") || "-"],
+        [
+          "top-1 agreement with float",
+          `${(100 * check.top1AgreementWithFloat).toFixed(2)}% of ${check.samples} samples`,
+        ],
         [
           "integer executor vs fake-quant top-1",
-          integerSupported ? `${((100 * agreeInt) / rows).toFixed(2)}%` : "not supported for this model's ops",
+          check.integerExecutorTop1Agreement !== null
+            ? `${(100 * check.integerExecutorTop1Agreement).toFixed(2)}%`
+            : "not supported for this model's ops",
         ],
-        ["output SQNR (worst batch)", `${db(worst)} dB`],
+        ["output SQNR (worst batch)", `${db(check.outputSqnr)} dB`],
         ["time", `${report.seconds.toFixed(1)} s`],
       ],
     ),
   );
   out("");
-  out(`wrote ${join(outDir, "model.json")} (fake-quantized, emulated int8) and ${paramsPath}`);
+  out(`wrote ${join(report.output, "model.json")} (fake-quantized, emulated int8) and ${report.parameters}`);
   out(
     "note: this model simulates int8 in float32: it is no smaller, and it loads only where @zeropoint/tfjs is imported (it registers the ZeropointFakeQuant layer). For a smaller file that stock tfjs loads, use --approach weight-only.",
   );
-  return report;
 }
 
 /** `zeropoint inspect <model.json>` for tfjs models. */
