@@ -78,10 +78,14 @@ export function degradedReason(
   return undefined;
 }
 
-/** Runs `zeropoint quantize`; returns the JSON-able report. */
-export async function runQuantize(flags: QuantizeFlags, out: (line: string) => void): Promise<Record<string, unknown>> {
-  const started = performance.now();
-  const onnx = await loadOnnxAdapter();
+type Onnx = Awaited<ReturnType<typeof loadOnnxAdapter>>;
+type Model = ReturnType<Onnx["loadModel"]>["model"];
+type Common = Parameters<Onnx["quantizeDynamic"]>[1];
+type Result = Awaited<ReturnType<Onnx["quantizeStatic"]>>;
+type MixedLayers = Awaited<ReturnType<Onnx["quantizeMixed"]>>["report"]["layers"];
+
+/** The output's directory exists, and neither the model file nor its data file is an input. */
+function checkOutput(onnx: Onnx, flags: QuantizeFlags): void {
   const outDir = dirname(resolve(flags.output));
   if (!existsSync(outDir))
     throw new ZeropointError("io-error", `cannot write ${flags.output}: directory ${outDir} does not exist`);
@@ -94,9 +98,10 @@ export async function runQuantize(flags: QuantizeFlags, out: (line: string) => v
       { flag: "-o (external data)", path: `${flags.output}.data` },
     ],
   );
-  const { model } = onnx.loadModel(flags.input, { allowDirs: flags.allowDirs });
-  const inputs = onnx.modelInputSpecs(model);
-  const constants: TensorRecord = parseInputValues(flags.inputValues, inputs);
+}
+
+/** Flags that name inputs or op types are checked against the model before any work. */
+function checkModelFlags(onnx: Onnx, flags: QuantizeFlags, inputs: readonly { name: string }[]): void {
   for (const name of Object.keys(flags.inputShapes)) {
     if (!inputs.some((i) => i.name === name)) {
       throw new UsageError(
@@ -111,8 +116,12 @@ export async function runQuantize(flags: QuantizeFlags, out: (line: string) => v
       `--op-types ${unknown.join(",")}: not an op ${flags.approach} quantization handles (it handles ${[...known].sort().join(", ")})`,
     );
   }
+}
+
+/** Options every approach shares. */
+async function commonOptions(flags: QuantizeFlags): Promise<Common> {
   const plan = flags.plan === undefined ? undefined : await readPlan(flags.plan);
-  const common = {
+  return {
     // Weight-only int8 is per-channel by default: every consumer it emits for (DequantizeLinear
     // axis) supports it, and per-tensor scales cost accuracy for no size saving.
     perChannel: flags.perChannel || (flags.approach === "weight-only" && !flags.perTensor),
@@ -122,7 +131,106 @@ export async function runQuantize(flags: QuantizeFlags, out: (line: string) => v
     targetCpu: flags.targetCpu,
     ...(plan !== undefined ? { plan } : {}),
   };
+}
+
+/** Static quantization with a progress bar over the calibration passes. */
+async function quantizeStaticRun(
+  onnx: Onnx,
+  model: Model,
+  flags: QuantizeFlags,
+  common: Common,
+  data: ModelData | undefined,
+): Promise<Result> {
   const quiet = flags.json;
+  const calibrationStart = performance.now();
+  if (flags.weightType === "int4") throw new UsageError("int4 weights are for --approach weight-only");
+  const bar = new ProgressBar("  calibrating", process.stderr, !quiet);
+  const result = await onnx.quantizeStatic(model, {
+    ...common,
+    calibrationData: (data as NonNullable<typeof data>).source,
+    format: flags.format,
+    activationType: flags.activationType,
+    weightType: flags.weightType,
+    symmetricActivations: flags.symmetricActivations,
+    calibrationMethod: flags.calibrate,
+    samples: flags.samples,
+    inputShapes: flags.inputShapes,
+    target: flags.target,
+    onProgress: (p) =>
+      bar.update(
+        p.samples,
+        p.totalSamples ?? (Number.isFinite(data?.samples) ? data?.samples : undefined),
+        `samples, pass ${p.pass + 1}/${p.passes}`,
+      ),
+  });
+  bar.done(
+    `  calibrated on ${result.report.calibrationSamples} samples in ${((performance.now() - calibrationStart) / 1000).toFixed(1)} s`,
+  );
+  return result;
+}
+
+/** Weight-only int8/int4, mixed precision included. */
+async function quantizeWeightOnlyRun(
+  onnx: Onnx,
+  model: Model,
+  flags: QuantizeFlags,
+  common: Common,
+  data: ModelData | undefined,
+): Promise<{ result: Result; mixedLayers?: MixedLayers }> {
+  if (flags.weightType === "uint8") throw new UsageError("weight-only ONNX quantization stores int8 or int4 weights");
+  if (flags.mixed !== undefined) {
+    if (flags.weightType !== "int4") throw new UsageError("--mixed applies to --weight-type int4");
+    if (data === undefined) throw new UsageError("--mixed ranks layers on calibration data: add --calib-data");
+    if (flags.int4Format !== "matmul-nbits") throw new UsageError("--mixed writes MatMulNBits; drop --int4-format");
+    const mixed = await onnx.quantizeMixed(model, {
+      ...common,
+      blockSize: flags.blockSize,
+      int4Method: flags.int4Method,
+      ...(flags.accuracyLevel !== undefined ? { accuracyLevel: flags.accuracyLevel } : {}),
+      calibrationData: data.source,
+      maxSize: flags.mixed.maxSize,
+    });
+    return { result: mixed, mixedLayers: mixed.report.layers };
+  }
+  return {
+    result: await onnx.quantizeWeightOnly(model, {
+      ...common,
+      weightType: flags.weightType === "int4" ? "int4" : "int8",
+      blockSize: flags.blockSize,
+      int4Format: flags.int4Format,
+      int4Method: flags.int4Method,
+      ...(flags.accuracyLevel !== undefined ? { accuracyLevel: flags.accuracyLevel } : {}),
+      ...(data !== undefined ? { calibrationData: data.source } : {}),
+    }),
+  };
+}
+
+/** Quantizes with the approach the flags name. */
+async function quantizeWithFlags(
+  onnx: Onnx,
+  model: Model,
+  flags: QuantizeFlags,
+  common: Common,
+  data: ModelData | undefined,
+): Promise<{ result: Result; mixedLayers?: MixedLayers }> {
+  if (flags.approach === "static") return { result: await quantizeStaticRun(onnx, model, flags, common, data) };
+  if (flags.approach === "dynamic") {
+    if (flags.weightType === "int4") throw new UsageError("int4 weights are for --approach weight-only");
+    return { result: await onnx.quantizeDynamic(model, { ...common, weightType: flags.weightType }) };
+  }
+  return quantizeWeightOnlyRun(onnx, model, flags, common, data);
+}
+
+/** Runs `zeropoint quantize`; returns the JSON-able report. */
+export async function runQuantize(flags: QuantizeFlags, out: (line: string) => void): Promise<Record<string, unknown>> {
+  const started = performance.now();
+  const onnx = await loadOnnxAdapter();
+  checkOutput(onnx, flags);
+  const { model } = onnx.loadModel(flags.input, { allowDirs: flags.allowDirs });
+  const inputs = onnx.modelInputSpecs(model);
+  const constants: TensorRecord = parseInputValues(flags.inputValues, inputs);
+  checkModelFlags(onnx, flags, inputs);
+  const common = await commonOptions(flags);
   const dataOptions = {
     batchSize: flags.batchSize,
     inputShapes: flags.inputShapes,
@@ -138,70 +246,14 @@ export async function runQuantize(flags: QuantizeFlags, out: (line: string) => v
       );
     data = loadModelData(flags.calibData, inputs, { ...dataOptions, samples: flags.samples });
   }
-  if (!quiet) {
+  if (!flags.json) {
     out(`zeropoint quantize ${flags.input} -> ${flags.output}`);
     out(
       `  approach ${flags.approach}${flags.approach === "static" ? `, format ${flags.format}, activations ${flags.activationType}, calibration ${flags.calibrate}` : ""}, weights ${flags.weightType}${flags.perChannel ? " per-channel" : ""}`,
     );
     if (data) out(`  data: ${data.description}`);
   }
-  let result: Awaited<ReturnType<typeof onnx.quantizeStatic>>;
-  let mixedLayers: Awaited<ReturnType<typeof onnx.quantizeMixed>>["report"]["layers"] | undefined;
-  const calibrationStart = performance.now();
-  if (flags.approach === "static") {
-    if (flags.weightType === "int4") throw new UsageError("int4 weights are for --approach weight-only");
-    const bar = new ProgressBar("  calibrating", process.stderr, !quiet);
-    result = await onnx.quantizeStatic(model, {
-      ...common,
-      calibrationData: (data as NonNullable<typeof data>).source,
-      format: flags.format,
-      activationType: flags.activationType,
-      weightType: flags.weightType,
-      symmetricActivations: flags.symmetricActivations,
-      calibrationMethod: flags.calibrate,
-      samples: flags.samples,
-      inputShapes: flags.inputShapes,
-      target: flags.target,
-      onProgress: (p) =>
-        bar.update(
-          p.samples,
-          p.totalSamples ?? (Number.isFinite(data?.samples) ? data?.samples : undefined),
-          `samples, pass ${p.pass + 1}/${p.passes}`,
-        ),
-    });
-    bar.done(
-      `  calibrated on ${result.report.calibrationSamples} samples in ${((performance.now() - calibrationStart) / 1000).toFixed(1)} s`,
-    );
-  } else if (flags.approach === "dynamic") {
-    if (flags.weightType === "int4") throw new UsageError("int4 weights are for --approach weight-only");
-    result = await onnx.quantizeDynamic(model, { ...common, weightType: flags.weightType });
-  } else {
-    if (flags.weightType === "uint8") throw new UsageError("weight-only ONNX quantization stores int8 or int4 weights");
-    if (flags.mixed !== undefined) {
-      if (flags.weightType !== "int4") throw new UsageError("--mixed applies to --weight-type int4");
-      if (data === undefined) throw new UsageError("--mixed ranks layers on calibration data: add --calib-data");
-      if (flags.int4Format !== "matmul-nbits") throw new UsageError("--mixed writes MatMulNBits; drop --int4-format");
-      const mixed = await onnx.quantizeMixed(model, {
-        ...common,
-        blockSize: flags.blockSize,
-        int4Method: flags.int4Method,
-        ...(flags.accuracyLevel !== undefined ? { accuracyLevel: flags.accuracyLevel } : {}),
-        calibrationData: data.source,
-        maxSize: flags.mixed.maxSize,
-      });
-      mixedLayers = mixed.report.layers;
-      result = mixed;
-    } else
-      result = await onnx.quantizeWeightOnly(model, {
-        ...common,
-        weightType: flags.weightType === "int4" ? "int4" : "int8",
-        blockSize: flags.blockSize,
-        int4Format: flags.int4Format,
-        int4Method: flags.int4Method,
-        ...(flags.accuracyLevel !== undefined ? { accuracyLevel: flags.accuracyLevel } : {}),
-        ...(data !== undefined ? { calibrationData: data.source } : {}),
-      });
-  }
+  const { result, mixedLayers } = await quantizeWithFlags(onnx, model, flags, common, data);
   // Check the written model the way a user would run it: same inputs, float vs quantized.
   // Weight-only and dynamic need no data: their check runs on typed synthetic samples.
   const checkData = data ?? loadModelData("random", inputs, { ...dataOptions, samples: flags.checkSamples });
@@ -241,48 +293,74 @@ export async function runQuantize(flags: QuantizeFlags, out: (line: string) => v
     mixed: mixedLayers ?? null,
     seconds: (performance.now() - started) / 1000,
   };
-  if (quiet) return report;
+  if (!flags.json) printQuantize(report, result, check, flags, out);
+  return report;
+}
+
+type Check = Awaited<ReturnType<Onnx["checkQuantizedModel"]>>;
+interface QuantizeReport {
+  sizes: { float: number; quantized: number; ratio: number };
+  quantizedByOp: Record<string, number>;
+  target: Result["report"]["target"] | null;
+  latency: Awaited<ReturnType<typeof checkLatency>> | null;
+  mixed: MixedLayers | null;
+  seconds: number;
+  degraded: string | null;
+  syntheticCalibration: boolean;
+}
+
+/** The result table: size, nodes, each output's check, target kernel, speed, time. */
+function resultRows(report: QuantizeReport, result: Result, check: Check): string[][] {
+  const latency = report.latency ?? undefined;
+  return [
+    [
+      "model size",
+      `${bytes(report.sizes.float)} -> ${bytes(report.sizes.quantized)} (${report.sizes.ratio.toFixed(3)}x)`,
+    ],
+    ["quantized nodes", `${result.report.quantizedNodes.length}`],
+    ["nodes left float", `${result.report.floatNodes.length}`],
+    [
+      "quantized by op",
+      Object.entries(report.quantizedByOp)
+        .map(([op, k]) => `${op} ${k}`)
+        .join(", ") || "none",
+    ],
+    ...check.outputs.map((o) => [
+      `output ${o.name}`,
+      `SQNR ${db(o.sqnr)} dB, cosine ${o.cosine.toFixed(4)}${
+        o.agreement === undefined
+          ? ""
+          : `, ${o.kind === "class-vector" ? "argmax" : "decision"} agreement ${(o.agreement * 100).toFixed(2)}% of ${o.agreementCount}`
+      }`,
+    ]),
+    ["check samples", `${check.samples}`],
+    ...(result.report.target !== undefined
+      ? [["target CPU kernel", `${result.report.target.kernel}: ${result.report.target.reason}`]]
+      : []),
+    ...(latency !== undefined
+      ? [
+          [
+            "speed vs float (here)",
+            `${latency.speedup.toFixed(2)}x [${latency.low.toFixed(2)}, ${latency.high.toFixed(2)}] (${latency.runtime})`,
+          ],
+        ]
+      : []),
+    ["time", `${report.seconds.toFixed(1)} s`],
+  ];
+}
+
+/** The report as text. */
+function printQuantize(
+  report: QuantizeReport,
+  result: Result,
+  check: Check,
+  flags: QuantizeFlags,
+  out: (line: string) => void,
+): void {
+  const latency = report.latency ?? undefined;
+  const mixedLayers = report.mixed ?? undefined;
   out("");
-  out(
-    table(
-      ["result", "value"],
-      [
-        [
-          "model size",
-          `${bytes(report.sizes.float)} -> ${bytes(report.sizes.quantized)} (${report.sizes.ratio.toFixed(3)}x)`,
-        ],
-        ["quantized nodes", `${result.report.quantizedNodes.length}`],
-        ["nodes left float", `${result.report.floatNodes.length}`],
-        [
-          "quantized by op",
-          Object.entries(report.quantizedByOp)
-            .map(([op, k]) => `${op} ${k}`)
-            .join(", ") || "none",
-        ],
-        ...check.outputs.map((o) => [
-          `output ${o.name}`,
-          `SQNR ${db(o.sqnr)} dB, cosine ${o.cosine.toFixed(4)}${
-            o.agreement === undefined
-              ? ""
-              : `, ${o.kind === "class-vector" ? "argmax" : "decision"} agreement ${(o.agreement * 100).toFixed(2)}% of ${o.agreementCount}`
-          }`,
-        ]),
-        ["check samples", `${check.samples}`],
-        ...(result.report.target !== undefined
-          ? [["target CPU kernel", `${result.report.target.kernel}: ${result.report.target.reason}`]]
-          : []),
-        ...(latency !== undefined
-          ? [
-              [
-                "speed vs float (here)",
-                `${latency.speedup.toFixed(2)}x [${latency.low.toFixed(2)}, ${latency.high.toFixed(2)}] (${latency.runtime})`,
-              ],
-            ]
-          : []),
-        ["time", `${report.seconds.toFixed(1)} s`],
-      ],
-    ),
-  );
+  out(table(["result", "value"], resultRows(report, result, check)));
   if (check.tensors.length > 0) {
     out("");
     out("lowest per-tensor SQNR (quantized activations vs float):");
@@ -317,10 +395,10 @@ export async function runQuantize(flags: QuantizeFlags, out: (line: string) => v
       `warning: the output is slower than the float model on this machine (${latency.speedup.toFixed(2)}x, 95% interval ${latency.low.toFixed(2)}-${latency.high.toFixed(2)}); zeropoint tune searches the formats for a faster one`,
     );
   }
-  if (data?.synthetic) out("note: calibration used synthetic random data; ranges may not match real inputs");
+  if (report.syntheticCalibration)
+    out("note: calibration used synthetic random data; ranges may not match real inputs");
   if (report.degraded !== null)
     out(`${flags.allowDegraded ? "warning" : "degraded"}: ${report.degraded} (exit 3 unless --allow-degraded)`);
-  return report;
 }
 
 /** Quantized nodes (named as in the float model) counted by op type. */
