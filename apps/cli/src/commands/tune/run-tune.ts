@@ -121,15 +121,17 @@ export async function tuneData(
   return { dataOptions, calibration, evaluation };
 }
 
-/** Runs `zeropoint tune`: returns the JSON-able report. */
-export async function runTune(flags: TuneFlags, out: (line: string) => void): Promise<Record<string, unknown>> {
-  const started = Date.now();
-  if ((await modelKind(flags.input)) === "tfjs") onnxOnly("tune");
-  const onnx = await loadOnnxAdapter();
+type Onnx = Awaited<ReturnType<typeof loadOnnxAdapter>>;
+type Model = ReturnType<Onnx["loadModel"]>["model"];
+type TuningAdapter = Awaited<ReturnType<Onnx["createOnnxTuningAdapter"]>>;
+type TuneResult = Awaited<ReturnType<typeof tune>>;
+type Search = Awaited<ReturnType<Onnx["searchFormats"]>>;
+
+/** Every file tune writes is checked against what it reads (after symlinks). */
+function checkTuneOutputs(onnx: Onnx, flags: TuneFlags): void {
   const outDir = dirname(resolve(flags.output));
   if (!existsSync(outDir) || !statSync(outDir).isDirectory())
     throw new ZeropointError("io-error", `cannot write ${flags.output}: ${outDir} is not a directory`);
-  const criterion = parseCriterion(flags.maxLoss);
   // Every file tune writes is checked against what it reads (after symlinks): the model, its
   // external data, the plan, the report and the history.
   assertOutputsSafe(
@@ -142,22 +144,12 @@ export async function runTune(flags: TuneFlags, out: (line: string) => void): Pr
       ...(flags.history !== undefined ? [{ flag: "--history", path: flags.history }] : []),
     ],
   );
-  const { model } = onnx.loadModel(flags.input);
-  const inputs = onnx.modelInputSpecs(model);
-  const { dataOptions, calibration, evaluation } = await tuneData(flags, inputs);
-  const holdoutSpec = flags.holdoutData ?? (flags.evalData === "mnist:test-even" ? "mnist:test-odd" : undefined);
-  const quiet = flags.json;
-  const say = (line: string) => {
-    if (!quiet) out(line);
-  };
-  say(`zeropoint tune ${flags.input} -> ${flags.output}`);
-  say(
-    `  criterion ${flags.maxLoss}, objective ${flags.objective}, strategy ${flags.strategy}; calibration: ${calibration.description}; tuning on ${evaluation.description}`,
-  );
-  const adapter = await onnx.createOnnxTuningAdapter(model, { calibrationData: calibration.source, evaluation });
-  const latencyBatch = (evaluation.batches[0] ?? {}) as CalibrationBatch;
-  // Latency is timed on at most 64 rows (axis 0) of the first evaluation batch.
-  const batch64: CalibrationBatch = Object.fromEntries(
+}
+
+/** Latency is timed on at most 64 rows (axis 0) of the first evaluation batch. */
+function latencyBatchOf(onnx: Onnx, batches: readonly CalibrationBatch[]): CalibrationBatch {
+  const latencyBatch = (batches[0] ?? {}) as CalibrationBatch;
+  return Object.fromEntries(
     Object.entries(latencyBatch).map(([name, raw]) => {
       const t = onnx.asNamedTensor(raw);
       const rows = Math.min(64, t.dims[0] ?? 1);
@@ -166,9 +158,10 @@ export async function runTune(flags: TuneFlags, out: (line: string) => void): Pr
       return [name, { ...t, data, dims: [rows, ...t.dims.slice(1)] } as typeof t];
     }),
   );
-  const target = await onnx.resolveCpuTarget(flags.targetCpu);
-  say(`  target CPU: ${target.kernel} (${target.label})`);
-  const profile = await latencyProfileFor(flags, onnx, model, adapter, batch64, say);
+}
+
+/** The trial history (`--history`), keyed by model, settings and data so a rerun resumes only the same search. */
+function tuneHistory(flags: TuneFlags, onnx: Onnx, model: Model, say: (line: string) => void) {
   const history =
     flags.history === undefined
       ? undefined
@@ -190,7 +183,19 @@ export async function runTune(flags: TuneFlags, out: (line: string) => void): Pr
   if (history?.dropped) say(`  ${flags.history}: dropped a torn last line (an interrupted write)`);
   if ((history?.entries.length ?? 0) > 0)
     say(`  resuming: ${history?.entries.length} trials already in ${flags.history}`);
-  const result = await tune(adapter, {
+  return history;
+}
+
+/** The per-node static search (core's tuner), trials reported as they run. */
+async function perNodeSearch(
+  flags: TuneFlags,
+  adapter: TuningAdapter,
+  profile: Awaited<ReturnType<typeof latencyProfileFor>>,
+  history: ReturnType<typeof tuneHistory>,
+  say: (line: string) => void,
+): Promise<TuneResult> {
+  const criterion = parseCriterion(flags.maxLoss);
+  return tune(adapter, {
     criterion,
     latency: additiveLatencyModel(profile),
     objective: flags.objective,
@@ -206,12 +211,65 @@ export async function runTune(flags: TuneFlags, out: (line: string) => void): Pr
         `  trial ${total.done}/${total.limit}: ${t.label} — metric ${t.metric.toFixed(4)} ${t.passed ? "pass" : "fail"}, est ${t.latencyMs.toFixed(3)} ms${t.reused ? " (from history)" : ""} | best ${total.best ? `${total.best.int8Nodes.length} int8, ${total.best.latencyMs.toFixed(3)} ms` : "none yet"} | ${(total.elapsedMs / 1000).toFixed(1)} s`,
       ),
   });
-  const nodes = await adapter.nodes();
+}
+
+/** Writes the chosen model and its plan; scores it on the holdout data when there is one. */
+async function writeChosen(
+  onnx: Onnx,
+  flags: TuneFlags,
+  model: Model,
+  chosen: NonNullable<Search["chosen"]>,
+  context: {
+    adapter: TuningAdapter;
+    best: TuneResult["best"];
+    inputs: Parameters<typeof tuneData>[1];
+    dataOptions: Awaited<ReturnType<typeof tuneData>>["dataOptions"];
+    calibration: Awaited<ReturnType<typeof tuneData>>["calibration"];
+  },
+): Promise<{ float: number; tuned: number; spec: string } | undefined> {
+  const { adapter, best, inputs, dataOptions, calibration } = context;
+  const holdoutSpec = flags.holdoutData ?? (flags.evalData === "mnist:test-even" ? "mnist:test-odd" : undefined);
+  const quantized = chosen.model;
+  onnx.saveModel(quantized, flags.output);
+  writeFileAtomic(`${flags.output}.plan.json`, recipeToJSON(planForChoice(chosen, adapter, best?.int8Nodes ?? [])));
+  if (holdoutSpec === undefined) return undefined;
+  const data = await evaluationData(holdoutSpec, inputs, { ...dataOptions, batchSize: 256 }, flags.evalSamples);
+  // One scorer built on the float model scores any candidate (a dynamic or QOperator model has
+  // no float node left to tune, so it cannot be the scorer's own model).
+  const scorer = await onnx.createOnnxTuningAdapter(model, { calibrationData: calibration.source, evaluation: data });
+  return {
+    spec: holdoutSpec,
+    float: await scorer.floatMetric(),
+    tuned: await scorer.score(onnx.encodeModel(quantized)),
+  };
+}
+
+/** Runs `zeropoint tune`: returns the JSON-able report. */
+export async function runTune(flags: TuneFlags, out: (line: string) => void): Promise<Record<string, unknown>> {
+  const started = Date.now();
+  if ((await modelKind(flags.input)) === "tfjs") onnxOnly("tune");
+  const onnx = await loadOnnxAdapter();
+  checkTuneOutputs(onnx, flags);
+  const criterion = parseCriterion(flags.maxLoss);
+  const { model } = onnx.loadModel(flags.input);
+  const inputs = onnx.modelInputSpecs(model);
+  const { dataOptions, calibration, evaluation } = await tuneData(flags, inputs);
+  const say = (line: string) => {
+    if (!flags.json) out(line);
+  };
+  say(`zeropoint tune ${flags.input} -> ${flags.output}`);
+  say(
+    `  criterion ${flags.maxLoss}, objective ${flags.objective}, strategy ${flags.strategy}; calibration: ${calibration.description}; tuning on ${evaluation.description}`,
+  );
+  const adapter = await onnx.createOnnxTuningAdapter(model, { calibrationData: calibration.source, evaluation });
+  const batch64 = latencyBatchOf(onnx, evaluation.batches);
+  const target = await onnx.resolveCpuTarget(flags.targetCpu);
+  say(`  target CPU: ${target.kernel} (${target.label})`);
+  const profile = await latencyProfileFor(flags, onnx, model, adapter, batch64, say);
+  const result = await perNodeSearch(flags, adapter, profile, tuneHistory(flags, onnx, model, say), say);
   const best = result.best;
-  const floatNodes =
-    best === undefined
-      ? nodes.map((n) => n.name)
-      : nodes.filter((n) => !best.int8Nodes.includes(n.name)).map((n) => n.name);
+  // The nodes the per-node plan keeps in float (all of them when no plan met the criterion).
+  const floatNodes = (await adapter.nodes()).map((n) => n.name).filter((n) => !best?.int8Nodes.includes(n));
   // Approach × format: the per-node plan competes with every other format, all timed live here.
   say("  approach x format search (live, interleaved with float):");
   const search = await onnx.searchFormats(model, {
@@ -227,26 +285,10 @@ export async function runTune(flags: TuneFlags, out: (line: string) => void): Pr
     onProgress: say,
   });
   const chosen = search.chosen;
-  let holdout: { float: number; tuned: number; spec: string } | undefined;
-  if (chosen !== undefined) {
-    const quantized = chosen.model;
-    onnx.saveModel(quantized, flags.output);
-    writeFileAtomic(`${flags.output}.plan.json`, recipeToJSON(planForChoice(chosen, adapter, best?.int8Nodes ?? [])));
-    if (holdoutSpec !== undefined) {
-      const data = await evaluationData(holdoutSpec, inputs, { ...dataOptions, batchSize: 256 }, flags.evalSamples);
-      // One scorer built on the float model scores any candidate (a dynamic or QOperator model has
-      // no float node left to tune, so it cannot be the scorer's own model).
-      const scorer = await onnx.createOnnxTuningAdapter(model, {
-        calibrationData: calibration.source,
-        evaluation: data,
-      });
-      holdout = {
-        spec: holdoutSpec,
-        float: await scorer.floatMetric(),
-        tuned: await scorer.score(onnx.encodeModel(quantized)),
-      };
-    }
-  }
+  const holdout =
+    chosen === undefined
+      ? undefined
+      : await writeChosen(onnx, flags, model, chosen, { adapter, best, inputs, dataOptions, calibration });
   const reportPath = flags.report ?? `${flags.output}.sensitivity.html`;
   writeFileAtomic(reportPath, sensitivityHtml(`zeropoint tune: ${flags.input}`, result, floatNodes));
   const status = chosen !== undefined ? "met" : "not-met";
@@ -278,7 +320,27 @@ export async function runTune(flags: TuneFlags, out: (line: string) => void): Pr
         : { model: flags.output, plan: `${flags.output}.plan.json`, report: reportPath },
     seconds: (Date.now() - started) / 1000,
   };
-  if (quiet) return report;
+  if (!flags.json) printTune(report, result, search, flags, out);
+  return report;
+}
+
+/** The trials, the format candidates, and what was written. */
+function printTune(
+  report: {
+    message: string;
+    floatNodes: string[];
+    holdout: { float: number; tuned: number; spec: string } | null;
+    files: { report: string };
+  },
+  result: TuneResult,
+  search: Search,
+  flags: Pick<TuneFlags, "output">,
+  out: (line: string) => void,
+): void {
+  const { message, floatNodes } = report;
+  const holdout = report.holdout ?? undefined;
+  const chosen = search.chosen;
+  const reportPath = report.files.report;
   out("");
   out(
     table(
@@ -320,7 +382,6 @@ export async function runTune(flags: TuneFlags, out: (line: string) => void): Pr
       `wrote ${flags.output}, ${flags.output}.plan.json (re-apply with zeropoint quantize --approach ${chosen.approach} --plan), ${reportPath}`,
     );
   } else out(`no model written; report ${reportPath}`);
-  return report;
 }
 
 function speedText(speed: import("@zeropoint/onnx").MeasuredSpeedup | undefined): string {
