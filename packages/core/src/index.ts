@@ -76,6 +76,8 @@ export {
   validateIrGraph,
 } from "./ir/model-graph.js";
 export { type QuantizedLayer, quantizedLayers } from "./ir/quantized-layers.js";
+export { type BatchNormFoldArgs, foldBatchNorm } from "./kernels/batch-norm-fold.js";
+export { channelMinMax } from "./kernels/channel-min-max.js";
 export {
   type Conv2dFloat32Args,
   type Conv2dGeometry,

@@ -1,4 +1,5 @@
 import { ZeropointError } from "../errors/zeropoint-error.js";
+import { channelMinMax } from "../kernels/channel-min-max.js";
 import { normalizeAxis } from "../scheme/scheme.js";
 import { BaseObserver } from "./base-observer.js";
 import type { FloatRange, ObserverOptions } from "./observer.js";
@@ -35,10 +36,6 @@ export class PerChannelMinMaxObserver extends BaseObserver {
     if (data.length === 0) return;
     const axis = normalizeAxis(this.options.axis ?? 0, shape.length);
     const channels = shape[axis] as number;
-    let outer = 1;
-    for (let i = 0; i < axis; i++) outer *= shape[i] as number;
-    let inner = 1;
-    for (let i = axis + 1; i < shape.length; i++) inner *= shape[i] as number;
     if (this.min !== undefined && this.min.length !== channels) {
       throw new ZeropointError(
         "shape-mismatch",
@@ -51,22 +48,7 @@ export class PerChannelMinMaxObserver extends BaseObserver {
     }
     const bMin = this.batchMin;
     const bMax = this.batchMax as Float64Array;
-    bMin.fill(Number.POSITIVE_INFINITY);
-    bMax.fill(Number.NEGATIVE_INFINITY);
-    for (let o = 0; o < outer; o++) {
-      for (let c = 0; c < channels; c++) {
-        const base = (o * channels + c) * inner;
-        let lo = bMin[c] as number;
-        let hi = bMax[c] as number;
-        for (let j = 0; j < inner; j++) {
-          const x = data[base + j] as number;
-          if (x < lo) lo = x;
-          if (x > hi) hi = x;
-        }
-        bMin[c] = lo;
-        bMax[c] = hi;
-      }
-    }
+    channelMinMax(data, shape, axis, bMin, bMax);
     for (let c = 0; c < channels; c++) {
       if (bMin[c] === Number.NEGATIVE_INFINITY || bMax[c] === Number.POSITIVE_INFINITY) {
         throw new ZeropointError("non-finite-data", `${this.kind}: channel ${c} contains an infinite value`, {

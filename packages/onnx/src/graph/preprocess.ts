@@ -1,4 +1,4 @@
-import { ZeropointError } from "@zeropoint/core";
+import { foldBatchNorm, ZeropointError } from "@zeropoint/core";
 import { tensorBytes } from "../model/lazy-external.js";
 import type { OnnxGraph, OnnxNode, OnnxTensor } from "../model/onnx-schema.js";
 import { makeTensor, readFloat32, tensorDims } from "../model/tensor-data.js";
@@ -124,16 +124,19 @@ function foldBatchNorms(graph: OnnxGraph): number {
         `cannot fold ${nodeLabel(bn)} into ${nodeLabel(conv)}: channel count mismatch`,
       );
     }
-    const perChannel = w.length / channels;
     const biasName = conv.input[2];
-    const bias = biasName ? readFloat32(index.initializers.get(biasName) as OnnxTensor) : new Float32Array(channels);
-    const newW = new Float32Array(w.length);
-    const newB = new Float32Array(channels);
-    for (let c = 0; c < channels; c++) {
-      const factor = (scale[c] as number) / Math.sqrt((variance[c] as number) + eps);
-      for (let j = 0; j < perChannel; j++) newW[c * perChannel + j] = (w[c * perChannel + j] as number) * factor;
-      newB[c] = ((bias[c] as number) - (mean[c] as number)) * factor + (shift[c] as number);
-    }
+    const bias = biasName ? readFloat32(index.initializers.get(biasName) as OnnxTensor) : undefined;
+    const { weight: newW, bias: newB } = foldBatchNorm({
+      weight: w,
+      ...(bias !== undefined ? { bias } : {}),
+      gamma: scale,
+      beta: shift,
+      mean,
+      variance,
+      epsilon: eps,
+      layout: "channels-first",
+      arithmetic: "float64",
+    });
     const wName = index.uniqueName(`${conv.input[1]}_bn_folded`);
     const bName = index.uniqueName(`${biasName || `${conv.name ?? "conv"}_bias`}_bn_folded`);
     graph.initializer.push(makeTensor(wName, dims, newW), makeTensor(bName, [channels], newB));

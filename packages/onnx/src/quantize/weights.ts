@@ -1,4 +1,11 @@
-import { computeQParams, type QParams, type QuantScheme, quantize, ZeropointError } from "@zeropoint/core";
+import {
+  channelMinMax,
+  computeQParams,
+  type QParams,
+  type QuantScheme,
+  quantize,
+  ZeropointError,
+} from "@zeropoint/core";
 import type { OnnxTensor } from "../model/onnx-schema.js";
 import { readFloat32, tensorDims } from "../model/tensor-data.js";
 
@@ -28,24 +35,12 @@ export function sliceMinMax(
     }
     return data.length === 0 ? { min: [0], max: [0] } : { min: [mn], max: [mx] };
   }
-  const channels = dims[axis] as number;
-  let outer = 1;
-  for (let i = 0; i < axis; i++) outer *= dims[i] as number;
-  let inner = 1;
-  for (let i = axis + 1; i < dims.length; i++) inner *= dims[i] as number;
-  const min = new Array<number>(channels).fill(Number.POSITIVE_INFINITY);
-  const max = new Array<number>(channels).fill(Number.NEGATIVE_INFINITY);
-  for (let o = 0; o < outer; o++) {
-    for (let c = 0; c < channels; c++) {
-      const base = (o * channels + c) * inner;
-      for (let j = 0; j < inner; j++) {
-        const v = data[base + j] as number;
-        if (v < (min[c] as number)) min[c] = v;
-        if (v > (max[c] as number)) max[c] = v;
-      }
-    }
-  }
-  return { min: min.map((v) => (Number.isFinite(v) ? v : 0)), max: max.map((v) => (Number.isFinite(v) ? v : 0)) };
+  const { min, max } = channelMinMax(data, dims, axis);
+  // An empty channel (a zero-size dim) has no range: 0, as onnxruntime gives an empty tensor.
+  return {
+    min: Array.from(min, (v) => (Number.isFinite(v) ? v : 0)),
+    max: Array.from(max, (v) => (Number.isFinite(v) ? v : 0)),
+  };
 }
 
 /**

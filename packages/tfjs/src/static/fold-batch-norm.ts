@@ -1,4 +1,4 @@
-import { ZeropointError } from "@zeropoint/core";
+import { foldBatchNorm, ZeropointError } from "@zeropoint/core";
 import { bypassNode, consumersOf, type LayerGraph, type LayerNode, nodeByName } from "../graph/layer-graph.js";
 import { KERNEL_LAYERS } from "./weight-scheme.js";
 
@@ -78,16 +78,18 @@ export function foldBatchNorms(graph: LayerGraph, weights: WeightStore, aliases?
         },
       );
     }
-    const factor = new Float64Array(channels);
-    for (let c = 0; c < channels; c++) factor[c] = (gamma?.[c] ?? 1) / Math.sqrt((variance[c] as number) + epsilon);
-    const newKernel = new Float32Array(kernel.values.length);
-    for (let i = 0; i < newKernel.length; i++)
-      newKernel[i] = (kernel.values[i] as number) * (factor[i % channels] as number);
     const oldBias = producer.config.use_bias === false ? undefined : own[1]?.values;
-    const newBias = new Float32Array(channels);
-    for (let c = 0; c < channels; c++) {
-      newBias[c] = ((oldBias?.[c] ?? 0) - (mean[c] as number)) * (factor[c] as number) + (beta?.[c] ?? 0);
-    }
+    const { weight: newKernel, bias: newBias } = foldBatchNorm({
+      weight: kernel.values,
+      ...(oldBias !== undefined ? { bias: oldBias } : {}),
+      ...(gamma !== undefined ? { gamma } : {}),
+      ...(beta !== undefined ? { beta } : {}),
+      mean,
+      variance,
+      epsilon,
+      layout: "channels-last",
+      arithmetic: "float64",
+    });
     weights.set(producer.name, [
       { values: newKernel, shape: kernel.shape },
       { values: newBias, shape: [channels] },

@@ -1,4 +1,4 @@
-import { ZeropointError } from "@zeropoint/core";
+import { foldBatchNorm, ZeropointError } from "@zeropoint/core";
 import { relu } from "../autograd/ops.js";
 import type { Tensor } from "../autograd/tensor.js";
 import { BatchNorm2d, Conv2d, Linear, ReLU } from "../nn/layers.js";
@@ -58,7 +58,6 @@ export function fuseConvBatchNorm(conv: Conv2d, bn: BatchNorm2d): Conv2d {
       `cannot fuse Conv2d with ${channels} output channels and BatchNorm2d(${bn.numFeatures})`,
     );
   }
-  const f = Math.fround;
   const fused = new Conv2d(
     conv.inChannels,
     conv.outChannels,
@@ -70,18 +69,19 @@ export function fuseConvBatchNorm(conv: Conv2d, bn: BatchNorm2d): Conv2d {
       groups: conv.groups,
     },
   );
-  const perChannel = conv.weight.size / channels;
-  for (let c = 0; c < channels; c++) {
-    const rsqrt = f(1 / f(Math.sqrt(f((bn.runningVar.data[c] as number) + f(bn.eps)))));
-    const gamma = bn.weight.data[c] as number;
-    const factor = f(gamma * rsqrt);
-    for (let i = c * perChannel; i < (c + 1) * perChannel; i++) {
-      fused.weight.data[i] = f((conv.weight.data[i] as number) * factor);
-    }
-    const b = conv.bias ? (conv.bias.data[c] as number) : 0;
-    const centred = f(b - (bn.runningMean.data[c] as number));
-    (fused.bias as Tensor).data[c] = f(f(f(centred * rsqrt) * gamma) + (bn.bias.data[c] as number));
-  }
+  const { weight, bias } = foldBatchNorm({
+    weight: conv.weight.data,
+    ...(conv.bias ? { bias: conv.bias.data } : {}),
+    gamma: bn.weight.data,
+    beta: bn.bias.data,
+    mean: bn.runningMean.data,
+    variance: bn.runningVar.data,
+    epsilon: bn.eps,
+    layout: "channels-first",
+    arithmetic: "pytorch-float32",
+  });
+  fused.weight.data.set(weight);
+  (fused.bias as Tensor).data.set(bias);
   return fused;
 }
 
