@@ -1,7 +1,7 @@
 import { ZeropointError } from "../errors/zeropoint-error.js";
 import { conv2dFloat32 } from "../kernels/conv2d.js";
 import { gemmFloat32 } from "../kernels/gemm.js";
-import type { IrAttribute, IrGraph, IrNode } from "./model-graph.js";
+import type { IrGraph, IrNode, IrNodeOf } from "./model-graph.js";
 
 /** A float32 tensor in NCHW (or `[N, features]`) layout. */
 export interface IrTensor {
@@ -22,14 +22,6 @@ export const EVALUATED_IR_OPS = [
   "add",
 ] as const;
 
-function ints(node: IrNode, name: string, fallback: readonly number[]): number[] {
-  const v: IrAttribute | undefined = node.attributes[name];
-  if (v === undefined) return [...fallback];
-  if (typeof v === "number") return [v];
-  if (typeof v === "string") throw new ZeropointError("invalid-model", `IR node ${node.name}: ${name} is a string`);
-  return [...v];
-}
-
 function input(values: Map<string, IrTensor>, node: IrNode, i = 0): IrTensor {
   const name = node.inputs[i] as string;
   const t = values.get(name);
@@ -37,7 +29,8 @@ function input(values: Map<string, IrTensor>, node: IrNode, i = 0): IrTensor {
   return t;
 }
 
-function conv(node: IrNode, x: IrTensor): IrTensor {
+function conv(node: IrNodeOf<"conv2d" | "depthwise-conv2d">, x: IrTensor): IrTensor {
+  const a = node.attributes;
   const w = node.weights.weight!;
   const r = conv2dFloat32({
     input: x.data,
@@ -45,10 +38,10 @@ function conv(node: IrNode, x: IrTensor): IrTensor {
     weight: w.data,
     weightShape: w.shape as [number, number, number, number],
     ...(node.weights.bias ? { bias: node.weights.bias.data } : {}),
-    strides: ints(node, "strides", [1, 1]) as [number, number],
-    pads: ints(node, "pads", [0, 0, 0, 0]) as [number, number, number, number],
-    dilations: ints(node, "dilations", [1, 1]) as [number, number],
-    group: ints(node, "group", [node.op === "depthwise-conv2d" ? (x.shape[1] as number) : 1])[0] as number,
+    strides: [a.strides?.[0] ?? 1, a.strides?.[1] ?? 1],
+    pads: [a.pads?.[0] ?? 0, a.pads?.[1] ?? 0, a.pads?.[2] ?? 0, a.pads?.[3] ?? 0],
+    dilations: [a.dilations?.[0] ?? 1, a.dilations?.[1] ?? 1],
+    group: a.group ?? (node.op === "depthwise-conv2d" ? (x.shape[1] as number) : 1),
   });
   return { data: r.output, shape: r.shape };
 }
@@ -71,11 +64,14 @@ function linear(node: IrNode, x: IrTensor): IrTensor {
   return { data, shape: [...x.shape.slice(0, -1), out] };
 }
 
-function maxPool(node: IrNode, x: IrTensor): IrTensor {
+function maxPool(node: IrNodeOf<"max-pool">, x: IrTensor): IrTensor {
   const [n, c, h, w] = x.shape as [number, number, number, number];
-  const [kh, kw] = ints(node, "kernel", [2, 2]) as [number, number];
-  const [sh, sw] = ints(node, "strides", [kh, kw]) as [number, number];
-  const [pt, pl, pb, pr] = ints(node, "pads", [0, 0, 0, 0]) as [number, number, number, number];
+  const a = node.attributes;
+  const kh = a.kernel[0] ?? 1;
+  const kw = a.kernel[1] ?? 1;
+  const sh = a.strides?.[0] ?? kh;
+  const sw = a.strides?.[1] ?? kw;
+  const [pt, pl, pb, pr] = [a.pads?.[0] ?? 0, a.pads?.[1] ?? 0, a.pads?.[2] ?? 0, a.pads?.[3] ?? 0];
   const oh = Math.floor((h + pt + pb - kh) / sh) + 1;
   const ow = Math.floor((w + pl + pr - kw) / sw) + 1;
   const out = new Float32Array(n * c * oh * ow);
@@ -110,7 +106,7 @@ function evaluateNode(node: IrNode, values: Map<string, IrTensor>): IrTensor {
     case "relu6":
       return elementwise(x, (v) => Math.min(6, Math.max(0, v)));
     case "flatten": {
-      const axis = ints(node, "axis", [1])[0] as number;
+      const axis = node.attributes.axis ?? 1;
       const outer = x.shape.slice(0, axis).reduce((a, b) => a * b, 1);
       return { data: x.data, shape: [outer, x.data.length / outer] };
     }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { type IrGraph, isChain, validateIrGraph } from "./model-graph.js";
+import { type IrGraph, type IrNode, isChain, validateIrGraph } from "./model-graph.js";
 
 const linear = (name: string, input: string, out: number, inFeatures: number) => ({
   name,
@@ -38,5 +38,29 @@ describe("IR graph validation", () => {
   it("a branching graph is not a chain", () => {
     const add = { name: "s", op: "add" as const, inputs: ["a.out", "x"], output: "s.out", attributes: {}, weights: {} };
     expect(isChain({ ...graph, nodes: [linear("a", "x", 4, 4), add], outputs: ["s.out"] })).toBe(false);
+  });
+
+  it("attributes are typed by op: a node's attributes narrow with its op, wrong types do not compile", () => {
+    const conv: IrNode = {
+      name: "c",
+      op: "conv2d",
+      inputs: ["x"],
+      output: "c.out",
+      attributes: { strides: [2, 2], group: 1 },
+      weights: {},
+    };
+    // Narrowed by the discriminant: strides are numbers, no cast.
+    const strides: readonly number[] | undefined = conv.op === "conv2d" ? conv.attributes.strides : undefined;
+    expect(strides).toEqual([2, 2]);
+    // @ts-expect-error a pool's kernel is a list of integers (tsc -b in `pnpm typecheck` checks this)
+    const wrong: IrNode = {
+      name: "p",
+      op: "max-pool",
+      inputs: ["x"],
+      output: "p.out",
+      attributes: { kernel: "3x3" },
+      weights: {},
+    };
+    expect(wrong.op).toBe("max-pool");
   });
 });

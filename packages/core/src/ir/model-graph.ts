@@ -40,25 +40,74 @@ export interface IrWeight {
 /** Attribute values: integers, lists of integers, floats or strings. */
 export type IrAttribute = number | readonly number[] | string;
 
+/** Convolution attributes; `pads` is `[top, left, bottom, right]`. */
+export interface IrConvAttributes {
+  readonly strides?: readonly number[];
+  readonly pads?: readonly number[];
+  readonly dilations?: readonly number[];
+  readonly group?: number;
+}
+
+/** Pooling attributes; `strides` default to `kernel`, `pads` to zeros. */
+export interface IrPoolAttributes {
+  readonly kernel: readonly number[];
+  readonly strides?: readonly number[];
+  readonly pads?: readonly number[];
+}
+
+/** No attributes. */
+export type IrNoAttributes = Readonly<Record<never, never>>;
+
 /**
- * One node. Weight names and layouts per op:
- * - `conv2d` / `depthwise-conv2d`: `weight` `[M, C/group, kH, kW]`, optional `bias` `[M]`;
- *   attributes `strides`, `pads` `[top, left, bottom, right]`, `dilations`, `group`.
+ * The attributes of each op, typed: a node's `attributes` narrow with its `op`, so adapters read
+ * `node.attributes.strides` as numbers without casts, and a producer cannot write a string where
+ * a list of integers belongs.
+ */
+export interface IrAttributeMap {
+  readonly conv2d: IrConvAttributes;
+  readonly "depthwise-conv2d": IrConvAttributes;
+  readonly linear: IrNoAttributes;
+  readonly matmul: IrNoAttributes;
+  readonly "batch-norm": { readonly epsilon: number };
+  readonly relu: IrNoAttributes;
+  readonly relu6: IrNoAttributes;
+  readonly "leaky-relu": { readonly alpha: number };
+  readonly sigmoid: IrNoAttributes;
+  readonly "hard-sigmoid": { readonly alpha: number; readonly beta: number };
+  readonly "max-pool": IrPoolAttributes;
+  readonly "avg-pool": IrPoolAttributes;
+  readonly "global-avg-pool": IrNoAttributes;
+  readonly flatten: { readonly axis?: number };
+  readonly reshape: { readonly shape: readonly number[] };
+  readonly transpose: { readonly perm: readonly number[] };
+  readonly add: IrNoAttributes;
+  readonly mul: IrNoAttributes;
+  readonly concat: { readonly axis: number };
+  readonly softmax: { readonly axis?: number };
+  readonly "layer-norm": { readonly axis?: number; readonly epsilon: number };
+}
+
+/** One node of a given op (of each op, for a union of ops). */
+export type IrNodeOf<K extends IrOp> = K extends IrOp
+  ? {
+      readonly name: string;
+      readonly op: K;
+      readonly inputs: readonly string[];
+      readonly output: string;
+      readonly attributes: IrAttributeMap[K];
+      readonly weights: Readonly<Record<string, IrWeight>>;
+    }
+  : never;
+
+/**
+ * One node: a union over the ops, discriminated by `op`. Weight names and layouts per op:
+ * - `conv2d` / `depthwise-conv2d`: `weight` `[M, C/group, kH, kW]`, optional `bias` `[M]`.
  * - `linear`: `weight` `[out, in]` (PyTorch's layout), optional `bias` `[out]`.
- * - `batch-norm`: `scale`, `bias`, `mean`, `variance` `[C]`; attribute `epsilon`.
- * - `layer-norm`: `scale`, optional `bias`; attributes `axis`, `epsilon`.
- * - pools: `kernel`, `strides`, `pads`; `flatten`: `axis`; `reshape`: `shape`; `transpose`: `perm`;
- *   `concat` / `softmax`: `axis`; `leaky-relu`: `alpha`; `hard-sigmoid`: `alpha`, `beta`.
+ * - `batch-norm`: `scale`, `bias`, `mean`, `variance` `[C]`.
+ * - `layer-norm`: `scale`, optional `bias`.
  * - `add` / `mul` take two inputs, or one input and a constant `other` weight.
  */
-export interface IrNode {
-  readonly name: string;
-  readonly op: IrOp;
-  readonly inputs: readonly string[];
-  readonly output: string;
-  readonly attributes: Readonly<Record<string, IrAttribute>>;
-  readonly weights: Readonly<Record<string, IrWeight>>;
-}
+export type IrNode = { [K in IrOp]: IrNodeOf<K> }[IrOp];
 
 /** A graph input: name and shape (`null` for a free batch dimension). */
 export interface IrValue {

@@ -45,7 +45,6 @@ export function irToOnnx(graph: IrGraph): OnnxModel {
     attrs: Record<string, number | number[] | string | { float: number }> = {},
   ) => nodes.push({ name: node.name, opType, input: inputs, output: [node.output], attribute: attributes(attrs) });
   for (const node of graph.nodes) {
-    const a = node.attributes;
     const w = node.weights;
     const x = node.inputs[0] as string;
     switch (node.op) {
@@ -56,10 +55,10 @@ export function irToOnnx(graph: IrGraph): OnnxModel {
           "Conv",
           [x, constant(node, "weight", w.weight), ...(w.bias ? [constant(node, "bias", w.bias)] : [])],
           {
-            strides: (a.strides as number[] | undefined) ?? [1, 1],
-            pads: (a.pads as number[] | undefined) ?? [0, 0, 0, 0],
-            dilations: (a.dilations as number[] | undefined) ?? [1, 1],
-            group: (a.group as number | undefined) ?? 1,
+            strides: [...(node.attributes.strides ?? [1, 1])],
+            pads: [...(node.attributes.pads ?? [0, 0, 0, 0])],
+            dilations: [...(node.attributes.dilations ?? [1, 1])],
+            group: node.attributes.group ?? 1,
           },
         );
         break;
@@ -80,7 +79,7 @@ export function irToOnnx(graph: IrGraph): OnnxModel {
           "BatchNormalization",
           [x, ...["scale", "bias", "mean", "variance"].map((k) => constant(node, k, w[k]))],
           {
-            epsilon: { float: a.epsilon as number },
+            epsilon: { float: node.attributes.epsilon },
           },
         );
         break;
@@ -95,37 +94,40 @@ export function irToOnnx(graph: IrGraph): OnnxModel {
         break;
       }
       case "leaky-relu":
-        emit(node, "LeakyRelu", [x], { alpha: { float: a.alpha as number } });
+        emit(node, "LeakyRelu", [x], { alpha: { float: node.attributes.alpha } });
         break;
       case "sigmoid":
         emit(node, "Sigmoid", [x]);
         break;
       case "hard-sigmoid":
-        emit(node, "HardSigmoid", [x], { alpha: { float: a.alpha as number }, beta: { float: a.beta as number } });
+        emit(node, "HardSigmoid", [x], {
+          alpha: { float: node.attributes.alpha },
+          beta: { float: node.attributes.beta },
+        });
         break;
       case "max-pool":
       case "avg-pool":
         emit(node, node.op === "max-pool" ? "MaxPool" : "AveragePool", [x], {
-          kernel_shape: a.kernel as number[],
-          strides: (a.strides as number[] | undefined) ?? (a.kernel as number[]),
-          pads: (a.pads as number[] | undefined) ?? [0, 0, 0, 0],
+          kernel_shape: [...node.attributes.kernel],
+          strides: [...(node.attributes.strides ?? node.attributes.kernel)],
+          pads: [...(node.attributes.pads ?? [0, 0, 0, 0])],
         });
         break;
       case "global-avg-pool":
         emit(node, "GlobalAveragePool", [x]);
         break;
       case "flatten":
-        emit(node, "Flatten", [x], { axis: (a.axis as number | undefined) ?? 1 });
+        emit(node, "Flatten", [x], { axis: node.attributes.axis ?? 1 });
         break;
       case "reshape": {
         const shape = `${node.name}.shape`;
-        const dims = a.shape as number[];
+        const dims = [...node.attributes.shape];
         initializers.push(makeInt64Tensor(shape, [dims.length], dims));
         emit(node, "Reshape", [x, shape]);
         break;
       }
       case "transpose":
-        emit(node, "Transpose", [x], { perm: a.perm as number[] });
+        emit(node, "Transpose", [x], { perm: [...node.attributes.perm] });
         break;
       case "add":
       case "mul":
@@ -136,10 +138,10 @@ export function irToOnnx(graph: IrGraph): OnnxModel {
         );
         break;
       case "concat":
-        emit(node, "Concat", [...node.inputs], { axis: a.axis as number });
+        emit(node, "Concat", [...node.inputs], { axis: node.attributes.axis });
         break;
       case "softmax":
-        emit(node, "Softmax", [x], { axis: (a.axis as number | undefined) ?? -1 });
+        emit(node, "Softmax", [x], { axis: node.attributes.axis ?? -1 });
         break;
       case "layer-norm":
         emit(
@@ -147,13 +149,16 @@ export function irToOnnx(graph: IrGraph): OnnxModel {
           "LayerNormalization",
           [x, constant(node, "scale", w.scale), ...(w.bias ? [constant(node, "bias", w.bias)] : [])],
           {
-            axis: (a.axis as number | undefined) ?? -1,
-            epsilon: { float: a.epsilon as number },
+            axis: node.attributes.axis ?? -1,
+            epsilon: { float: node.attributes.epsilon },
           },
         );
         break;
       default:
-        throw new ZeropointError("unsupported-op", `IR node ${node.name}: no ONNX mapping for ${node.op}`);
+        throw new ZeropointError(
+          "unsupported-op",
+          `IR node ${(node as IrNode).name}: no ONNX mapping for ${(node as IrNode).op}`,
+        );
     }
   }
   return {

@@ -1,5 +1,5 @@
 import {
-  type IrAttribute,
+  type IrAttributeMap,
   type IrGraph,
   type IrNode,
   type IrOp,
@@ -43,12 +43,13 @@ export function onnxToIr(model: OnnxModel, name = "model"): IrGraph {
   const optionalWeight = (node: OnnxNode, index: number, label: string): IrWeight | undefined =>
     node.input[index] === undefined || node.input[index] === "" ? undefined : weight(node, index, label);
   const nodes: IrNode[] = [];
-  const emit = (
+  // Generic in the op, so each call's attributes are checked against that op's attribute type.
+  const emit = <K extends IrOp>(
     node: OnnxNode,
-    op: IrOp,
+    op: K,
     inputs: string[],
-    attributes: Record<string, IrAttribute> = {},
-    weights: Record<string, IrWeight> = {},
+    attributes: IrAttributeMap[K] = {} as IrAttributeMap[K],
+    weights: Record<string, IrWeight | undefined> = {},
   ) => {
     const clean: Record<string, IrWeight> = {};
     for (const [k, v] of Object.entries(weights)) if (v !== undefined) clean[k] = v;
@@ -59,7 +60,7 @@ export function onnxToIr(model: OnnxModel, name = "model"): IrGraph {
       output: node.output[0] as string,
       attributes,
       weights: clean,
-    });
+    } as IrNode);
   };
   const dataInputs = (node: OnnxNode) => node.input.filter((i) => i !== "" && !initializers.has(i));
   for (const node of graph.node) {

@@ -1,6 +1,13 @@
 import * as tf from "@tensorflow/tfjs-core";
 import * as tfl from "@tensorflow/tfjs-layers";
-import { type IrGraph, type IrNode, type IrWeight, validateIrGraph, ZeropointError } from "@zeropoint/core";
+import {
+  type IrGraph,
+  type IrNode,
+  type IrNodeOf,
+  type IrWeight,
+  validateIrGraph,
+  ZeropointError,
+} from "@zeropoint/core";
 
 /** A tfjs LayersModel built from an IR graph, and which tfjs layer computes each IR node's output. */
 export interface IrLayersModel {
@@ -31,12 +38,12 @@ function layerName(name: string, used: Set<string>): string {
 }
 
 function tfPadding(
-  node: IrNode,
-  kernel: number[],
-  strides: number[],
-  dilations: number[],
+  node: IrNodeOf<"conv2d" | "depthwise-conv2d" | "max-pool" | "avg-pool">,
+  kernel: readonly number[],
+  strides: readonly number[],
+  dilations: readonly number[],
 ): "same" | "valid" | [[number, number], [number, number]] {
-  const [t, l, b, r] = (node.attributes.pads as number[] | undefined) ?? [0, 0, 0, 0];
+  const [t = 0, l = 0, b = 0, r = 0] = node.attributes.pads ?? [];
   if (t === 0 && l === 0 && b === 0 && r === 0) return "valid";
   if (strides[0] === 1 && strides[1] === 1) {
     const totalH = ((kernel[0] as number) - 1) * (dilations[0] as number);
@@ -46,8 +53,8 @@ function tfPadding(
       return "same";
   }
   return [
-    [t as number, b as number],
-    [l as number, r as number],
+    [t, b],
+    [l, r],
   ];
 }
 
@@ -81,7 +88,6 @@ export function layersModelFromIr(graph: IrGraph): IrLayersModel {
   };
   const get = (node: IrNode, i: number): Value => values.get(node.inputs[i] as string) as Value;
   for (const node of graph.nodes) {
-    const a = node.attributes;
     const name = layerName(node.name, used);
     let out: Value;
     const w = node.weights;
@@ -90,11 +96,11 @@ export function layersModelFromIr(graph: IrGraph): IrLayersModel {
       case "depthwise-conv2d": {
         const weight = w.weight as IrWeight;
         const [m, cPerGroup, kh, kw] = weight.shape as [number, number, number, number];
-        const group = (a.group as number | undefined) ?? 1;
+        const group = node.attributes.group ?? 1;
         const depthwise = node.op === "depthwise-conv2d";
         if (!depthwise && group !== 1) throw notSupported(node, "grouped convolution");
-        const strides = (a.strides as number[] | undefined) ?? [1, 1];
-        const dilations = (a.dilations as number[] | undefined) ?? [1, 1];
+        const strides = node.attributes.strides ?? [1, 1];
+        const dilations = node.attributes.dilations ?? [1, 1];
         let x = toLayout(get(node, 0), "nhwc", name);
         let padding = tfPadding(node, [kh, kw], strides, dilations);
         if (Array.isArray(padding)) {
@@ -157,7 +163,7 @@ export function layersModelFromIr(graph: IrGraph): IrLayersModel {
         const x = get(node, 0);
         const axis = x.layout === "nhwc" ? -1 : 1;
         out = {
-          tensor: apply(tfl.layers.batchNormalization({ name, axis, epsilon: a.epsilon as number }), x.tensor),
+          tensor: apply(tfl.layers.batchNormalization({ name, axis, epsilon: node.attributes.epsilon }), x.tensor),
           layout: x.layout,
         };
         const t = (k: string) => tf.tensor((w[k] as IrWeight).data);
@@ -177,7 +183,7 @@ export function layersModelFromIr(graph: IrGraph): IrLayersModel {
       case "leaky-relu":
         out = {
           ...get(node, 0),
-          tensor: apply(tfl.layers.leakyReLU({ name, alpha: a.alpha as number }), get(node, 0).tensor),
+          tensor: apply(tfl.layers.leakyReLU({ name, alpha: node.attributes.alpha }), get(node, 0).tensor),
         };
         break;
       case "sigmoid":
@@ -188,12 +194,17 @@ export function layersModelFromIr(graph: IrGraph): IrLayersModel {
         break;
       case "max-pool":
       case "avg-pool": {
-        const kernel = a.kernel as number[];
-        const strides = (a.strides as number[] | undefined) ?? kernel;
+        const kernel = node.attributes.kernel;
+        const strides = node.attributes.strides ?? kernel;
         const padding = tfPadding(node, kernel, strides, [1, 1]);
         if (Array.isArray(padding)) throw notSupported(node, "explicit pooling pads");
         const x = toLayout(get(node, 0), "nhwc", name);
-        const args = { name, poolSize: kernel as [number, number], strides: strides as [number, number], padding };
+        const args = {
+          name,
+          poolSize: [kernel[0] ?? 1, kernel[1] ?? 1] as [number, number],
+          strides: [strides[0] ?? 1, strides[1] ?? 1] as [number, number],
+          padding,
+        };
         const layer = node.op === "max-pool" ? tfl.layers.maxPooling2d(args) : tfl.layers.averagePooling2d(args);
         out = { tensor: apply(layer, x.tensor), layout: "nhwc" };
         break;
@@ -213,13 +224,13 @@ export function layersModelFromIr(graph: IrGraph): IrLayersModel {
         break;
       }
       case "flatten": {
-        if (((a.axis as number | undefined) ?? 1) !== 1) throw notSupported(node, "flatten at an axis other than 1");
+        if ((node.attributes.axis ?? 1) !== 1) throw notSupported(node, "flatten at an axis other than 1");
         const x = toLayout(get(node, 0), "nchw", name);
         out = { tensor: apply(tfl.layers.flatten({ name }), x.tensor), layout: "flat" };
         break;
       }
       case "reshape": {
-        const shape = a.shape as number[];
+        const shape = node.attributes.shape;
         const x = toLayout(get(node, 0), "nchw", name);
         out = {
           tensor: apply(tfl.layers.reshape({ name, targetShape: shape.slice(1) }), x.tensor),
@@ -233,7 +244,8 @@ export function layersModelFromIr(graph: IrGraph): IrLayersModel {
         const inputs = node.inputs.map((_, i) => get(node, i));
         const layout = inputs.some((v) => v.layout === "nhwc") ? "nhwc" : (inputs[0]?.layout ?? "flat");
         const tensors = inputs.map((v) => (layout === "flat" ? v : toLayout(v, layout, name)).tensor);
-        const axis = node.op === "concat" ? (layout === "nhwc" && a.axis === 1 ? -1 : (a.axis as number)) : 0;
+        const axis =
+          node.op === "concat" ? (layout === "nhwc" && node.attributes.axis === 1 ? -1 : node.attributes.axis) : 0;
         const layer = node.op === "add" ? tfl.layers.add({ name }) : tfl.layers.concatenate({ name, axis });
         out = { tensor: apply(layer, tensors), layout };
         break;

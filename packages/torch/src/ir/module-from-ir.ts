@@ -1,4 +1,12 @@
-import { type IrGraph, type IrNode, type IrWeight, isChain, validateIrGraph, ZeropointError } from "@zeropoint/core";
+import {
+  type IrGraph,
+  type IrNode,
+  type IrNodeOf,
+  type IrWeight,
+  isChain,
+  validateIrGraph,
+  ZeropointError,
+} from "@zeropoint/core";
 import {
   AdaptiveAvgPool2d,
   AvgPool2d,
@@ -26,10 +34,15 @@ function notSupported(node: IrNode, why: string): ZeropointError {
   });
 }
 
-function symmetricPads(node: IrNode): [number, number] {
-  const [t, l, b, r] = (node.attributes.pads as number[] | undefined) ?? [0, 0, 0, 0];
+function symmetricPads(node: IrNodeOf<"conv2d" | "depthwise-conv2d" | "max-pool" | "avg-pool">): [number, number] {
+  const [t = 0, l = 0, b = 0, r = 0] = node.attributes.pads ?? [];
   if (t !== b || l !== r) throw notSupported(node, `asymmetric pads [${t}, ${l}, ${b}, ${r}]`);
-  return [t as number, l as number];
+  return [t, l];
+}
+
+/** A two-element attribute (strides, dilations, kernel) as a pair, its default when absent. */
+function pair(v: readonly number[] | undefined, fallback: readonly [number, number]): [number, number] {
+  return [v?.[0] ?? fallback[0], v?.[1] ?? fallback[1]];
 }
 
 function moduleName(name: string, used: Set<string>): string {
@@ -60,7 +73,6 @@ export function moduleFromIr(graph: IrGraph): IrModule {
     if (w !== undefined) state.set(`${prefix}.${key}`, { data: w.data, shape: [...w.shape] });
   };
   for (const node of graph.nodes) {
-    const a = node.attributes;
     const w = node.weights;
     const name = moduleName(node.name, used);
     let module: Module;
@@ -69,11 +81,11 @@ export function moduleFromIr(graph: IrGraph): IrModule {
       case "depthwise-conv2d": {
         const weight = w.weight as IrWeight;
         const [m, cPerGroup, kh, kw] = weight.shape as [number, number, number, number];
-        const groups = (a.group as number | undefined) ?? 1;
+        const groups = node.attributes.group ?? 1;
         module = new Conv2d(cPerGroup * groups, m, [kh, kw], {
-          stride: (a.strides as [number, number] | undefined) ?? [1, 1],
+          stride: pair(node.attributes.strides, [1, 1]),
           padding: symmetricPads(node),
-          dilation: (a.dilations as [number, number] | undefined) ?? [1, 1],
+          dilation: pair(node.attributes.dilations, [1, 1]),
           groups,
           bias: w.bias !== undefined,
         });
@@ -90,7 +102,7 @@ export function moduleFromIr(graph: IrGraph): IrModule {
       }
       case "batch-norm": {
         const scale = w.scale as IrWeight;
-        module = new BatchNorm2d(scale.shape[0] as number, { eps: a.epsilon as number });
+        module = new BatchNorm2d(scale.shape[0] as number, { eps: node.attributes.epsilon });
         put(name, "weight", scale);
         put(name, "bias", w.bias);
         put(name, "running_mean", w.mean);
@@ -106,8 +118,8 @@ export function moduleFromIr(graph: IrGraph): IrModule {
         break;
       case "max-pool":
       case "avg-pool": {
-        const kernel = a.kernel as [number, number];
-        const stride = (a.strides as [number, number] | undefined) ?? kernel;
+        const kernel = pair(node.attributes.kernel, [1, 1]);
+        const stride = pair(node.attributes.strides, kernel);
         module =
           node.op === "max-pool"
             ? new MaxPool2d(kernel, stride, symmetricPads(node))
@@ -118,7 +130,7 @@ export function moduleFromIr(graph: IrGraph): IrModule {
         module = new AdaptiveAvgPool2d(1);
         break;
       case "flatten":
-        if (((a.axis as number | undefined) ?? 1) !== 1) throw notSupported(node, "flatten at an axis other than 1");
+        if ((node.attributes.axis ?? 1) !== 1) throw notSupported(node, "flatten at an axis other than 1");
         module = new Flatten(1);
         break;
       default:
