@@ -7,6 +7,7 @@ import {
   evaluateIr,
   fakeQuantize,
   type IrGraph,
+  irInputSpecs,
   type ModelBuild,
   type QuantizerAdapter,
   type TensorRecord,
@@ -58,12 +59,7 @@ function quantizeWeights(ir: IrGraph): IrGraph {
 }
 
 function model(ir: IrGraph): AdapterModel {
-  const inputs = ir.inputs.map((i) => ({
-    name: i.name,
-    dtype: "float32" as const,
-    dims: i.shape.map((d) => d ?? "batch"),
-    batchAxis: 0,
-  }));
+  const inputs = irInputSpecs(ir);
   return {
     framework: "reference",
     source: `ir:${ir.name}`,

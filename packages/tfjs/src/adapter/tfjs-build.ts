@@ -6,21 +6,15 @@ import {
   type LayerParams,
   type ModelBuild,
   type QuantizeVariant,
+  singleFloat32Input,
   type TensorRecord,
-  ZeropointError,
 } from "@zeropoint/core";
 import { writeModelArtifacts } from "../io/file-system-io.js";
 
 /** The one float32 input of a batch (the tfjs adapter runs single-input models). */
 export function singleInput(inputs: TensorRecord): { data: Float32Array; dims: number[] } {
-  const values = Object.values(inputs);
-  const t = values[0];
-  if (values.length !== 1 || t === undefined || t.dtype !== "float32")
-    throw new ZeropointError(
-      "invalid-argument",
-      `the tfjs adapter runs models with one float32 input; got ${values.map((v) => v.dtype).join(", ") || "none"}`,
-    );
-  return { data: t.data as Float32Array, dims: [...t.dims] };
+  const t = singleFloat32Input(inputs, "tfjs");
+  return { data: t.data, dims: [...t.dims] };
 }
 
 /** A LayersModel's artifacts, as `model.save` would write them. */

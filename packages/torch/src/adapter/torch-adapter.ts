@@ -5,6 +5,7 @@ import {
   type CalibrationSource,
   createObserver,
   type IrGraph,
+  irInputSpecs,
   iterateSource,
   type LayerParams,
   type ModelBuild,
@@ -194,12 +195,7 @@ export function createTorchAdapter(): QuantizerAdapter {
     fromIr: async (ir) => {
       const built = moduleFromIr(ir);
       const float = torchBuild(built.module, "float", { sizeBytes: 0 });
-      const inputs = ir.inputs.map((i) => ({
-        name: i.name,
-        dtype: "float32" as const,
-        dims: i.shape.map((d) => d ?? "batch"),
-        batchAxis: 0,
-      }));
+      const inputs = irInputSpecs(ir);
       return {
         framework: "torch",
         source: `ir:${ir.name}`,

@@ -5,9 +5,9 @@ import {
   type LayerParams,
   type ModelBuild,
   type QuantizeVariant,
+  singleFloat32Input,
   sqnr,
   type TensorRecord,
-  ZeropointError,
 } from "@zeropoint/core";
 import { noGrad, Tensor } from "../autograd/tensor.js";
 import type { Module } from "../nn/module.js";
@@ -17,14 +17,8 @@ export const TORCH_RUNTIME = "@zeropoint/torch (fbgemm arithmetic in TypeScript)
 
 /** The one input of a module as a Tensor (the torch emulation runs single-input float models). */
 export function inputTensor(inputs: TensorRecord): Tensor {
-  const values = Object.values(inputs);
-  const t = values[0];
-  if (values.length !== 1 || t === undefined || t.dtype !== "float32")
-    throw new ZeropointError(
-      "invalid-argument",
-      `the torch adapter runs models with one float32 input; got ${values.map((v) => v.dtype).join(", ") || "none"}`,
-    );
-  return new Tensor(t.data as Float32Array, [...t.dims]);
+  const t = singleFloat32Input(inputs, "torch");
+  return new Tensor(t.data, [...t.dims]);
 }
 
 type Callable = { call(x: Tensor): Tensor; namedModules(): Iterable<[string, Module]> };

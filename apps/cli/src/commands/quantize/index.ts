@@ -1,7 +1,7 @@
 import { parseArgs } from "node:util";
 import { CALIBRATION_METHODS, type CalibrationMethod, TARGET_CPUS, type TargetCpu } from "@zeropoint/core";
 import { modelKind } from "../../adapters.js";
-import type { CliCommand } from "../../cli/command.js";
+import type { CliCommand, ParsedValues } from "../../cli/command.js";
 import {
   accuracyLevelFlag,
   finiteNumber,
@@ -64,9 +64,7 @@ export const options = {
   json: { type: "boolean" },
 } as const;
 
-type Values = ReturnType<
-  typeof parseArgs<{ args: string[]; allowPositionals: true; options: typeof options }>
->["values"];
+type Values = ParsedValues<typeof options>;
 
 /** Flags that only some approaches (or only one framework) use: passing them elsewhere is an error, not a no-op. */
 const ONNX_STATIC_ONLY = ["format", "activation-type", "calibrate", "symmetric-activations", "target"] as const;

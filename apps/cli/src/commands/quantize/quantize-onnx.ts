@@ -178,15 +178,18 @@ async function quantizeWeightOnlyRun(
   data: ModelData | undefined,
 ): Promise<{ result: Result; mixedLayers?: MixedLayers }> {
   if (flags.weightType === "uint8") throw new UsageError("weight-only ONNX quantization stores int8 or int4 weights");
+  const blocks = {
+    ...common,
+    blockSize: flags.blockSize,
+    int4Method: flags.int4Method,
+    ...(flags.accuracyLevel !== undefined ? { accuracyLevel: flags.accuracyLevel } : {}),
+  };
   if (flags.mixed !== undefined) {
     if (flags.weightType !== "int4") throw new UsageError("--mixed applies to --weight-type int4");
     if (data === undefined) throw new UsageError("--mixed ranks layers on calibration data: add --calib-data");
     if (flags.int4Format !== "matmul-nbits") throw new UsageError("--mixed writes MatMulNBits; drop --int4-format");
     const mixed = await onnx.quantizeMixed(model, {
-      ...common,
-      blockSize: flags.blockSize,
-      int4Method: flags.int4Method,
-      ...(flags.accuracyLevel !== undefined ? { accuracyLevel: flags.accuracyLevel } : {}),
+      ...blocks,
       calibrationData: data.source,
       maxSize: flags.mixed.maxSize,
     });
@@ -194,12 +197,9 @@ async function quantizeWeightOnlyRun(
   }
   return {
     result: await onnx.quantizeWeightOnly(model, {
-      ...common,
+      ...blocks,
       weightType: flags.weightType === "int4" ? "int4" : "int8",
-      blockSize: flags.blockSize,
       int4Format: flags.int4Format,
-      int4Method: flags.int4Method,
-      ...(flags.accuracyLevel !== undefined ? { accuracyLevel: flags.accuracyLevel } : {}),
       ...(data !== undefined ? { calibrationData: data.source } : {}),
     }),
   };

@@ -1,6 +1,6 @@
 import { parseArgs } from "node:util";
 import { TARGET_CPUS, type TargetCpu } from "@zeropoint/core";
-import type { CliCommand } from "../../cli/command.js";
+import type { CliCommand, ParsedValues } from "../../cli/command.js";
 import { checkedMaxLoss, oneOf, parseInputShapes, positiveInt } from "../../cli/flags.js";
 import { UsageError } from "../../errors.js";
 import { parseDuration, runTune, type TuneFlags } from "./run-tune.js";
@@ -35,9 +35,7 @@ export const options = {
   json: { type: "boolean" },
 } as const;
 
-type Values = ReturnType<
-  typeof parseArgs<{ args: string[]; allowPositionals: true; options: typeof options }>
->["values"];
+type Values = ParsedValues<typeof options>;
 
 /** The flags of a tune run (not `--bits`). */
 function tuneFlags(values: Values, input: string): TuneFlags {
