@@ -18,6 +18,7 @@ export {
   ADAPTER_SPECIFICATION_VERSION,
   type AdapterModel,
   type BuildCheck,
+  type EvaluationBatches,
   type LayerParams,
   type ModelBuild,
   type QuantizeData,

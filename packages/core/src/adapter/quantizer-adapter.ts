@@ -1,8 +1,9 @@
-import type { CalibrationSource } from "../data/calibration-source.js";
+import type { CalibrationBatch, CalibrationSource } from "../data/calibration-source.js";
 import type { ModelInputSpec } from "../data/input-spec.js";
 import type { TensorRecord } from "../data/named-tensor.js";
 import type { IrGraph } from "../ir/model-graph.js";
 import type { Approach, Recipe } from "../recipe/recipe.js";
+import type { TuningAdapter } from "../tuning/tuner.js";
 
 /**
  * The version of the adapter contract below. An adapter states the version it implements; the
@@ -91,6 +92,12 @@ export interface QuantizeData {
   readonly calibration?: CalibrationSource;
 }
 
+/** Evaluation batches a tuner scores plans on: labelled (accuracy) or not (agreement with float). */
+export interface EvaluationBatches {
+  readonly batches: readonly CalibrationBatch[];
+  readonly labels?: Uint8Array;
+}
+
 /** Options of {@link QuantizerAdapter.quantize}. */
 export interface QuantizeRequest {
   /** Which of the adapter's {@link QuantizerAdapter.variants} for the recipe's approach (default: the first). */
@@ -123,6 +130,16 @@ export interface QuantizerAdapter {
    * Float values of IR tensors (by name) over the data, concatenated per tensor; optional, for
    * reports (activation histograms).
    */
+  /**
+   * Optional: per-node accuracy-aware tuning. Returns core's {@link TuningAdapter} for the model
+   * (static quantization with the recipe, each plan scored on the evaluation batches), which
+   * core's `tune` drives.
+   */
+  tuning?(
+    model: AdapterModel,
+    data: { readonly calibration: CalibrationSource; readonly evaluation: EvaluationBatches },
+    recipe?: Recipe,
+  ): Promise<TuningAdapter>;
   activations?(
     model: AdapterModel,
     tensors: readonly string[],

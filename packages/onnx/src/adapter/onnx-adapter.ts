@@ -24,6 +24,7 @@ import type { OnnxModel } from "../model/onnx-schema.js";
 import { readFloat32, readIntegers, tensorDims } from "../model/tensor-data.js";
 import { quantizeDynamic } from "../quantize/quantize-dynamic.js";
 import { type QuantizeReport, quantizeStatic } from "../quantize/quantize-static.js";
+import { createOnnxTuningAdapter } from "../tune/onnx-tuning.js";
 import { onnxBuild } from "./onnx-build.js";
 
 const VARIANTS: readonly QuantizeVariant[] = [
@@ -160,5 +161,11 @@ export function createOnnxAdapter(): QuantizerAdapter {
     load: async (path) => adapterModel(loadModel(path).model, path, undefined, path),
     fromIr: async (ir) => adapterModel(irToOnnx(ir), `ir:${ir.name}`, ir),
     quantize,
+    tuning: (model, data, recipe) =>
+      createOnnxTuningAdapter(model.native as OnnxModel, {
+        calibrationData: data.calibration,
+        evaluation: data.evaluation,
+        ...(recipe !== undefined ? { recipe } : {}),
+      }),
   };
 }
