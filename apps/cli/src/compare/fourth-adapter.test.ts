@@ -1,4 +1,6 @@
 import { spawnSync } from "node:child_process";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { adapterRegistry } from "@zeropoint/core";
@@ -62,7 +64,7 @@ describe("a fourth adapter registered in core's registry", () => {
         "--eval-samples",
         "128",
         "--out",
-        join(app, ".test-results/compare-fourth-adapter.html"),
+        join(mkdtempSync(join(tmpdir(), "zeropoint-fourth-")), "compare.html"),
         "--json",
       ],
       {
