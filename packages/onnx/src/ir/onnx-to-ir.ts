@@ -8,6 +8,7 @@ import {
   ZeropointError,
 } from "@zeropoint/core";
 import { floatAttribute, getAttribute, intAttribute, intsAttribute } from "../graph/graph-index.js";
+import { runtimeInputs } from "../model/input-specs.js";
 import type { OnnxModel, OnnxNode, OnnxTensor } from "../model/onnx-schema.js";
 import { readFloat32, readIntegers, tensorDims, valueInfoDims } from "../model/tensor-data.js";
 
@@ -220,9 +221,10 @@ export function onnxToIr(model: OnnxModel, name = "model"): IrGraph {
         throw outsideIr(node);
     }
   }
-  const inputs = graph.input
-    .filter((v) => !initializers.has(v.name as string))
-    .map((v) => ({ name: v.name as string, shape: valueInfoDims(v).map((d) => (typeof d === "number" ? d : null)) }));
+  const inputs = runtimeInputs(model).map((v) => ({
+    name: v.name as string,
+    shape: valueInfoDims(v).map((d) => (typeof d === "number" ? d : null)),
+  }));
   const ir: IrGraph = { name, inputs, outputs: graph.output.map((o) => o.name as string), nodes };
   validateIrGraph(ir);
   return ir;

@@ -24,19 +24,16 @@ async function inspectReport(onnx: Onnx, path: string, allowDirs: readonly strin
   const { histogram, parameters, totalNodes, bodyNodes } = opHistogram(onnx, graph);
   const specs = onnx.modelInputSpecs(model);
   const dims = (v: (typeof graph.input)[number]) => onnx.valueInfoDims(v);
-  const initializers = new Set(graph.initializer.map((t) => t.name));
-  const inputs = graph.input
-    .filter((v) => !initializers.has(v.name))
-    .map((v) => {
-      const spec = specs.find((s) => s.name === v.name);
-      return {
-        name: v.name,
-        dims: dims(v),
-        dtype: spec?.dtype,
-        batchAxis: spec?.batchAxis ?? null,
-        ...(spec?.vocabSize !== undefined ? { vocabSize: spec.vocabSize } : {}),
-      };
-    });
+  const inputs = onnx.runtimeInputs(model).map((v) => {
+    const spec = specs.find((s) => s.name === v.name);
+    return {
+      name: v.name,
+      dims: dims(v),
+      dtype: spec?.dtype,
+      batchAxis: spec?.batchAxis ?? null,
+      ...(spec?.vocabSize !== undefined ? { vocabSize: spec.vocabSize } : {}),
+    };
+  });
   const outputs = graph.output.map((v) => ({ name: v.name, dims: dims(v) }));
   // ensureOpset may rewrite the model in place; the report reads the original opset, so a copy.
   const copy = onnx.loadModel(path, { allowDirs }).model;
