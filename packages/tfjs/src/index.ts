@@ -8,6 +8,7 @@
 
 export { looksLikeTfjsModel, tfjsAdapterRegistration } from "./adapter/registration.js";
 export { createTfjsAdapter } from "./adapter/tfjs-adapter.js";
+export { type CheckBatch, checkTfjsQuantized, type TfjsQuantizedCheck } from "./check/check-quantized.js";
 export { selectBackend, TFJS_BACKENDS, type TfjsBackendName } from "./backends/select-backend.js";
 export { registerWasmTrainingKernels } from "./backends/wasm-training-kernels.js";
 export { registerTfjsCapabilities, tfjsCapabilities } from "./capabilities.js";

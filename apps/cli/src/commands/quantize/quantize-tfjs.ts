@@ -1,6 +1,6 @@
 import { existsSync, statSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
-import { agreement, type CalibrationMethod, sqnr, top1, ZeropointError } from "@zeropoint/core";
+import { type CalibrationMethod, ZeropointError } from "@zeropoint/core";
 import { loadTfjsAdapter } from "../../adapters.js";
 import { writeFileAtomic } from "../../atomic-write.js";
 import { loadCalibrationData } from "../../data/calibration-data.js";
@@ -228,18 +228,11 @@ async function tfjsWeightOnly(run: TfjsRun, flags: TfjsQuantizeFlags, out: (line
       ? await tfconv.loadGraphModel(tf.io.fromMemory(result.artifacts))
       : await zp.loadLayersModelChecked(result.artifacts, flags.input),
   );
-  let agree = 0;
-  let rows = 0;
-  let worst = Number.POSITIVE_INFINITY;
-  for (const x of run.batches.slice(0, Math.ceil(flags.checkSamples / flags.batchSize))) {
-    const a = float(x);
-    const b = quantized(x);
-    rows += run.shapeOf(x)[0] as number;
-    agree +=
-      agreement(top1(a, run.shapeOf(x)[0] as number), top1(b, run.shapeOf(x)[0] as number)) *
-      (run.shapeOf(x)[0] as number);
-    worst = Math.min(worst, sqnr(a, b));
-  }
+  const check = zp.checkTfjsQuantized(
+    (b) => float(b.data),
+    (b) => quantized(b.data),
+    checkBatches(run, flags),
+  );
   zp.writeModelArtifacts(run.outDir, result.artifacts);
   const report = {
     input: flags.input,
@@ -249,7 +242,7 @@ async function tfjsWeightOnly(run: TfjsRun, flags: TfjsQuantizeFlags, out: (line
     backend: run.rt.backend,
     sizes: { float: result.bytesBefore, quantized: result.bytesAfter, ratio: result.bytesAfter / result.bytesBefore },
     weights: result.weights,
-    check: { samples: rows, top1Agreement: rows === 0 ? null : agree / rows, outputSqnr: worst },
+    check: { samples: check.samples, top1Agreement: check.top1Agreement ?? null, outputSqnr: check.outputSqnr },
     seconds: (performance.now() - run.started) / 1000,
   };
   if (!run.quiet) printWeightOnly(report, result, out);
@@ -296,6 +289,13 @@ function printWeightOnly(
   out(`wrote ${join(report.output, "model.json")} (loads with stock tf.loadLayersModel / tf.loadGraphModel)`);
 }
 
+/** The check batches: the first ones of the data, enough for `--check-samples`. */
+function checkBatches(run: TfjsRun, flags: TfjsQuantizeFlags): { data: Float32Array; shape: number[] }[] {
+  return run.batches
+    .slice(0, Math.ceil(flags.checkSamples / flags.batchSize))
+    .map((data) => ({ data, shape: run.shapeOf(data) }));
+}
+
 /**
  * The fake-quantized model against float, and the integer executor against the fake-quantized
  * model, on the check samples (the executor's top-1 is null for models with ops it lacks).
@@ -304,37 +304,24 @@ function staticCheck(
   run: TfjsRun,
   quantized: Awaited<ReturnType<TfjsRun["rt"]["zp"]["quantizeStatic"]>>,
   float: Predict,
-  checkBatches: number,
+  flags: TfjsQuantizeFlags,
 ) {
-  const executor = run.rt.zp.IntegerExecutor.fromModel(quantized.parameters, quantized.model);
+  const { zp } = run.rt;
   const fakeQuant = predictWith(run, quantized.model);
-  let agreeFloat = 0;
-  let agreeInt = 0;
-  let rows = 0;
-  let worst = Number.POSITIVE_INFINITY;
-  let integerSupported = true;
-  for (const x of run.batches.slice(0, checkBatches)) {
-    const shape = run.shapeOf(x);
-    const batch = shape[0] as number;
-    const a = float(x);
-    const b = fakeQuant(x);
-    const tb = top1(b, batch);
-    try {
-      const c = executor.run(x, shape).outputs.get(quantized.parameters.outputs[0] as string)?.data as Float32Array;
-      agreeInt += agreement(top1(c, batch), tb) * batch;
-    } catch (e) {
-      if (!(ZeropointError.isInstance(e) && e.code === "unsupported-op")) throw e;
-      integerSupported = false;
-    }
-    agreeFloat += agreement(top1(a, batch), tb) * batch;
-    rows += batch;
-    worst = Math.min(worst, sqnr(a, b));
-  }
+  const check = zp.checkTfjsQuantized(
+    (b) => float(b.data),
+    (b) => fakeQuant(b.data),
+    checkBatches(run, flags),
+    {
+      run: zp.IntegerExecutor.fromModel(quantized.parameters, quantized.model),
+      output: quantized.parameters.outputs[0] as string,
+    },
+  );
   return {
-    samples: rows,
-    top1AgreementWithFloat: agreeFloat / rows,
-    integerExecutorTop1Agreement: integerSupported ? agreeInt / rows : null,
-    outputSqnr: worst,
+    samples: check.samples,
+    top1AgreementWithFloat: check.top1Agreement ?? Number.NaN,
+    integerExecutorTop1Agreement: check.integerExecutorTop1Agreement ?? null,
+    outputSqnr: check.outputSqnr,
   };
 }
 
@@ -355,12 +342,7 @@ async function tfjsStatic(
     onProgress: (_batches, samples) => bar.update(samples, data.samples, "samples"),
   });
   bar.done(`  calibrated on ${run.batches.reduce((a, b) => a + (run.shapeOf(b)[0] as number), 0)} samples`);
-  const check = staticCheck(
-    run,
-    quantized,
-    await floatPredictor(run, flags.input),
-    Math.ceil(flags.checkSamples / flags.batchSize),
-  );
+  const check = staticCheck(run, quantized, await floatPredictor(run, flags.input), flags);
   await quantized.model.save(zp.fileSystem(run.outDir));
   const paramsPath = join(run.outDir, "quantization-params.json");
   writeJsonAtomic(paramsPath, quantized.parameters);
