@@ -8,10 +8,10 @@
 
 export { looksLikeTfjsModel, tfjsAdapterRegistration } from "./adapter/registration.js";
 export { createTfjsAdapter } from "./adapter/tfjs-adapter.js";
-export { type CheckBatch, checkTfjsQuantized, type TfjsQuantizedCheck } from "./check/check-quantized.js";
 export { selectBackend, TFJS_BACKENDS, type TfjsBackendName } from "./backends/select-backend.js";
 export { registerWasmTrainingKernels } from "./backends/wasm-training-kernels.js";
 export { registerTfjsCapabilities, tfjsCapabilities } from "./capabilities.js";
+export { type CheckBatch, checkTfjsQuantized, type TfjsQuantizedCheck } from "./check/check-quantized.js";
 export { activationQParams, FakeQuantLayer, type FakeQuantLayerArgs } from "./fake-quant/fake-quant-layer.js";
 export { type FakeQuantOpOptions, fakeQuant } from "./fake-quant/fake-quant-op.js";
 export { type LayerConfig, type LayerGraph, type LayerNode, parseLayerGraph } from "./graph/layer-graph.js";
