@@ -9,32 +9,51 @@ import { type AdapterRegistration, adapterRegistry, ZeropointError } from "@zero
  */
 const ADAPTER_MODULES = ["@zeropoint/onnx/adapter", "@zeropoint/torch/adapter", "@zeropoint/tfjs/adapter"];
 
-let registered: Promise<string[]> | undefined;
+let registered: Promise<void> | undefined;
 
 function isRegistration(value: unknown): value is AdapterRegistration {
   const r = value as Partial<AdapterRegistration> | null;
   return typeof r?.framework === "string" && typeof r.canLoad === "function" && typeof r.create === "function";
 }
 
+/** True when an import failed because the package (or its `/adapter` export) is not installed. */
+function notInstalled(e: unknown): boolean {
+  const code = (e as { code?: string }).code;
+  return code === "ERR_MODULE_NOT_FOUND" || code === "ERR_PACKAGE_PATH_NOT_EXPORTED";
+}
+
 /**
- * Registers every installed adapter in core's registry, once. A package that is not installed is
- * left out (its commands then say what to install); returns the modules that could not be read.
+ * Registers every installed adapter in core's registry, once. A built-in adapter package that is
+ * not installed is left out (its commands then say what to install); any other failure, and any
+ * module named in `ZEROPOINT_ADAPTERS` that does not import, is an error naming the module — a
+ * typo there must not silently drop the adapter.
  */
-export function registerAdapters(): Promise<string[]> {
+export function registerAdapters(): Promise<void> {
   registered ??= (async () => {
-    const extra = (process.env.ZEROPOINT_ADAPTERS ?? "").split(",").filter((s) => s.trim() !== "");
-    const missing: string[] = [];
-    for (const specifier of [...ADAPTER_MODULES, ...extra.map((s) => s.trim())]) {
+    const extra = (process.env.ZEROPOINT_ADAPTERS ?? "")
+      .split(",")
+      .map((s) => s.trim())
+      .filter((s) => s !== "");
+    for (const specifier of [...ADAPTER_MODULES, ...extra]) {
       let module: Record<string, unknown>;
       try {
         module = (await import(specifier)) as Record<string, unknown>;
-      } catch {
-        missing.push(specifier);
-        continue;
+      } catch (cause) {
+        if (ADAPTER_MODULES.includes(specifier) && notInstalled(cause)) continue;
+        throw new ZeropointError(
+          "missing-dependency",
+          `cannot import the adapter module ${specifier}: ${(cause as Error).message}`,
+          { cause },
+        );
       }
-      for (const value of Object.values(module)) if (isRegistration(value)) adapterRegistry.register(value);
+      const found = Object.values(module).filter(isRegistration);
+      if (found.length === 0)
+        throw new ZeropointError(
+          "invalid-argument",
+          `${specifier} exports no adapter registration (framework, canLoad, create)`,
+        );
+      for (const value of found) adapterRegistry.register(value);
     }
-    return missing;
   })();
   return registered;
 }

@@ -6,7 +6,7 @@
  * matrix registry. No runtime dependencies.
  */
 
-export { irInputSpecs, singleFloat32Input } from "./adapter/adapter-inputs.js";
+export { findVariant, irInputSpecs, singleFloat32Input } from "./adapter/adapter-inputs.js";
 export {
   type AdapterRegistration,
   AdapterRegistry,

@@ -82,7 +82,7 @@ async function variantRow(
   model: AdapterModel,
   variant: QuantizeVariant,
   recipe: Recipe,
-  context: Context & { reference: Float32Array; calibration: CalibrationSource },
+  context: Context & { reference: Float32Array; floatTop: Int32Array; calibration: CalibrationSource },
 ): Promise<CompareRow> {
   const { labels, count } = context.options.evaluation;
   const base = { framework: adapter.framework, ...variant };
@@ -102,7 +102,7 @@ async function variantRow(
       ...base,
       runtime: build.runtime,
       accuracy: accuracy(top, labels) as number,
-      top1Agreement: agreement(top, top1(context.reference, count)),
+      top1Agreement: agreement(top, context.floatTop),
       sqnr: sqnr(context.reference, r.logits),
       sizeBytes: build.sizeBytes(),
       ...(build.sizeNote !== undefined ? { sizeNote: build.sizeNote } : {}),
@@ -158,7 +158,8 @@ export async function compareModel(options: CompareOptions): Promise<CompareRepo
     ...unavailable.map((u) => ({ framework: u.framework, runtime: "-", unsupported: u.reason })),
     ...(await floatRows(models, loaded, reference.logits, { input: input.name, options, sampleShape })),
   ];
-  const context = { input: input.name, options, sampleShape, reference: reference.logits, calibration };
+  const floatTop = top1(reference.logits, count);
+  const context = { input: input.name, options, sampleShape, reference: reference.logits, floatTop, calibration };
   const rows: CompareRow[] = [];
   for (const adapter of adapters) {
     const model = models.get(adapter.framework) as AdapterModel | string;

@@ -2,6 +2,8 @@ import type { ModelInputSpec } from "../data/input-spec.js";
 import type { NamedTensor, TensorRecord } from "../data/named-tensor.js";
 import { ZeropointError } from "../errors/zeropoint-error.js";
 import type { IrGraph } from "../ir/model-graph.js";
+import type { Approach } from "../recipe/recipe.js";
+import type { QuantizeVariant } from "./quantizer-adapter.js";
 
 /** The input specs of an IR graph: float32, batch on axis 0, a free batch dim named `batch`. */
 export function irInputSpecs(ir: IrGraph): ModelInputSpec[] {
@@ -26,4 +28,23 @@ export function singleFloat32Input(inputs: TensorRecord, framework: string): Nam
       `the ${framework} adapter runs models with one float32 input; got ${values.map((v) => v.dtype).join(", ") || "none"}`,
     );
   return t as NamedTensor<"float32">;
+}
+
+/**
+ * The variant an adapter's `quantize` runs: the first of the approach, or the one of the requested
+ * format; `unsupported-op` listing what the adapter has otherwise.
+ */
+export function findVariant(
+  framework: string,
+  variants: readonly QuantizeVariant[],
+  approach: Approach,
+  format: string | undefined,
+): QuantizeVariant {
+  const v = variants.find((x) => x.approach === approach && (format ?? x.format) === x.format);
+  if (v === undefined)
+    throw new ZeropointError(
+      "unsupported-op",
+      `the ${framework} adapter has no ${approach}${format === undefined ? "" : ` ${format}`} variant (it has ${variants.map((x) => `${x.approach} ${x.format}`).join(", ")})`,
+    );
+  return v;
 }

@@ -102,7 +102,6 @@ export interface EvaluationBatches {
 export interface QuantizeRequest {
   /** Which of the adapter's {@link QuantizerAdapter.variants} for the recipe's approach (default: the first). */
   readonly format?: string;
-  readonly onStep?: (label: string) => void;
 }
 
 /**

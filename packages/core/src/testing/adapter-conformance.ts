@@ -61,10 +61,14 @@ function observedRanges(): Map<string, { min: number; max: number }> {
  * zero point inside the dtype's range (so 0.0 is exact), and a grid whose ends cover what min/max
  * calibration saw (within one step: the grid ends are rounded to it).
  */
-function checkLayerParams(build: ModelBuild, label: string): ConformanceResult {
+function checkLayerParams(
+  build: ModelBuild,
+  label: string,
+  ranges: ReadonlyMap<string, { min: number; max: number }>,
+): ConformanceResult {
   const params = build.layerParams();
   const problems: string[] = [];
-  for (const [layer, range] of observedRanges()) {
+  for (const [layer, range] of ranges) {
     const p = params[layer];
     if (p === undefined) {
       problems.push(`${layer}: no parameters`);
@@ -144,6 +148,7 @@ export async function adapterConformance(
   out.push(
     result("float build agrees with core's IR evaluation", worst <= 1e-4 * range, `max error ${worst}, range ${range}`),
   );
+  const ranges = observedRanges();
   for (const variant of adapter.variants) {
     const label = `${variant.approach} ${variant.format}`;
     const build = await adapter.quantize(
@@ -169,7 +174,7 @@ export async function adapterConformance(
         `max difference from float ${check.maxAbsDifference}`,
       ),
     );
-    if (variant.approach === "static") out.push(checkLayerParams(build, label));
+    if (variant.approach === "static") out.push(checkLayerParams(build, label, ranges));
     const saved = await checkSaved(adapter, build, label, options);
     if (saved !== undefined) out.push(saved);
   }

@@ -3,6 +3,7 @@ import {
   ADAPTER_SPECIFICATION_VERSION,
   type AdapterModel,
   dtypeInfo,
+  findVariant,
   type IrGraph,
   type IrNode,
   type LayerParams,
@@ -111,23 +112,13 @@ function staticLayerParams(
   return out;
 }
 
-function variantFor(recipe: Recipe, request: QuantizeRequest | undefined): QuantizeVariant {
-  const v = VARIANTS.find((x) => x.approach === recipe.approach && (request?.format ?? x.format) === x.format);
-  if (v === undefined)
-    throw new ZeropointError(
-      "unsupported-op",
-      `the onnx adapter has no ${recipe.approach} ${request?.format ?? ""} variant (it has ${VARIANTS.map((x) => `${x.approach} ${x.format}`).join(", ")})`,
-    );
-  return v;
-}
-
 async function quantize(
   model: AdapterModel,
   recipe: Recipe,
   data: QuantizeData,
   request?: QuantizeRequest,
 ): Promise<ModelBuild> {
-  const variant = variantFor(recipe, request);
+  const variant = findVariant("onnx", VARIANTS, recipe.approach, request?.format);
   const native = model.native as OnnxModel;
   const weightType = recipe.weight.dtype === "uint8" ? "uint8" : "int8";
   if (variant.approach === "dynamic") {

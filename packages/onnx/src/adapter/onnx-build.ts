@@ -8,6 +8,7 @@ import {
   type QuantizeVariant,
   type TensorRecord,
 } from "@zeropoint/core";
+import { batchToFeeds } from "../calibration/calibration-source.js";
 import { encodeModel, saveModel } from "../model/model-io.js";
 import type { OnnxModel } from "../model/onnx-schema.js";
 import { loadOnnxruntime } from "../runtime/onnxruntime.js";
@@ -47,10 +48,7 @@ export async function onnxBuild(model: OnnxModel, parts: OnnxBuildParts): Promis
     variant: parts.variant,
     runtime: ONNX_RUNTIME_NAME,
     async predict(inputs: TensorRecord): Promise<Float32Array> {
-      const feeds = Object.fromEntries(
-        Object.entries(inputs).map(([k, t]) => [k, new ort.Tensor(t.dtype, t.data as never, [...t.dims])]),
-      );
-      const data = (await session.run(feeds))[output]?.data;
+      const data = (await session.run(batchToFeeds(ort, inputs)))[output]?.data;
       return data instanceof Float32Array ? data : Float32Array.from(data as ArrayLike<number>);
     },
     sizeBytes: () => bytes ?? encodeModel(model).byteLength,

@@ -1,11 +1,10 @@
-import { readFileSync } from "node:fs";
-import { dirname, resolve } from "node:path";
 import type * as tfl from "@tensorflow/tfjs-layers";
 import {
   ADAPTER_SPECIFICATION_VERSION,
   type AdapterModel,
-  asNamedTensor,
+  batchRecord,
   type CalibrationSource,
+  findVariant,
   type IrGraph,
   iterateSource,
   type LayerParams,
@@ -28,7 +27,7 @@ import { layersModelFromIr } from "../ir/layers-model-from-ir.js";
 import { type QuantizedModel, quantizeStatic } from "../static/quantize-static.js";
 import { quantizeWeights } from "../weight-only/quantize-weights.js";
 import { looksLikeTfjsModel } from "./registration.js";
-import { artifactsOf, layersPredict, singleInput, tfjsBuild } from "./tfjs-build.js";
+import { artifactsOf, layersPredict, modelFiles, singleInput, tfjsBuild } from "./tfjs-build.js";
 
 const VARIANTS: readonly QuantizeVariant[] = [
   { approach: "static", format: "fake-quant", emulated: true },
@@ -42,13 +41,6 @@ interface Native {
   readonly layerOf: ReadonlyMap<string, string>;
 }
 
-/** model.json and the weight shards its manifest names (beside it). */
-function modelFiles(path: string): string[] {
-  const json = JSON.parse(readFileSync(path, "utf8")) as { weightsManifest?: { paths?: string[] }[] };
-  const dir = dirname(resolve(path));
-  return [resolve(path), ...(json.weightsManifest ?? []).flatMap((g) => (g.paths ?? []).map((p) => resolve(dir, p)))];
-}
-
 function inputSpecs(model: tfl.LayersModel): ModelInputSpec[] {
   return model.inputs.map((i) => ({
     name: i.name,
@@ -59,8 +51,7 @@ function inputSpecs(model: tfl.LayersModel): ModelInputSpec[] {
 }
 
 async function* floatBatches(source: CalibrationSource): AsyncGenerator<Float32Array> {
-  for await (const batch of iterateSource(source))
-    yield singleInput(Object.fromEntries(Object.entries(batch).map(([k, t]) => [k, asNamedTensor(t)]))).data;
+  for await (const batch of iterateSource(source)) yield singleInput(batchRecord(batch)).data;
 }
 
 /** Per IR layer: the output tensor's parameters and the kernel's SQNR, fake-quantized against float. */
@@ -190,14 +181,7 @@ export async function createTfjsAdapter(options: { backend?: string } = {}): Pro
       return wrap([], model, layerOf, `ir:${ir.name}`, ir, undefined);
     },
     quantize: async (model: AdapterModel, recipe: Recipe, data: QuantizeData, request?: QuantizeRequest) => {
-      const variant = VARIANTS.find(
-        (v) => v.approach === recipe.approach && (request?.format ?? v.format) === v.format,
-      );
-      if (variant === undefined)
-        throw new ZeropointError(
-          "unsupported-op",
-          `the tfjs adapter has no ${recipe.approach} ${request?.format ?? ""} variant`,
-        );
+      const variant = findVariant("tfjs", VARIANTS, recipe.approach, request?.format);
       if (variant.approach === "weight-only") return quantizeWeightOnly(model, variant, runtime);
       if (data.calibration === undefined)
         throw new ZeropointError("empty-data", "tfjs static quantization needs calibration data");

@@ -1,3 +1,5 @@
+import { readFileSync } from "node:fs";
+import { dirname, resolve } from "node:path";
 import * as tf from "@tensorflow/tfjs-core";
 import type * as tfl from "@tensorflow/tfjs-layers";
 import {
@@ -43,6 +45,7 @@ export interface TfjsBuildParts {
 
 /** A tfjs model (or the integer executor) as a {@link ModelBuild}. */
 export function tfjsBuild(parts: TfjsBuildParts): ModelBuild {
+  const artifacts = parts.artifacts;
   const build: ModelBuild = {
     framework: "tfjs",
     variant: parts.variant,
@@ -55,16 +58,18 @@ export function tfjsBuild(parts: TfjsBuildParts): ModelBuild {
     ...(parts.sizeNote !== undefined ? { sizeNote: parts.sizeNote } : {}),
     layerParams: () => parts.layerParams ?? {},
     check: (reference: ModelBuild, data: CalibrationSource) => checkBuild(build, reference, data),
+    ...(artifacts !== undefined
+      ? { save: async (directory: string) => modelFiles(writeModelArtifacts(directory, await artifacts())) }
+      : {}),
   };
-  const artifacts = parts.artifacts;
-  if (artifacts === undefined) return build;
-  return {
-    ...build,
-    save: async (directory: string) => {
-      const json = writeModelArtifacts(directory, await artifacts());
-      return [json];
-    },
-  };
+  return build;
+}
+
+/** model.json and the weight shards its manifest names (beside it): the files a tfjs model is. */
+export function modelFiles(path: string): string[] {
+  const json = JSON.parse(readFileSync(path, "utf8")) as { weightsManifest?: { paths?: string[] }[] };
+  const dir = dirname(resolve(path));
+  return [resolve(path), ...(json.weightsManifest ?? []).flatMap((g) => (g.paths ?? []).map((p) => resolve(dir, p)))];
 }
 
 /** `predict` of a LayersModel on NCHW (or flat) float data, in one tidy. */

@@ -1,9 +1,10 @@
 import {
   ADAPTER_SPECIFICATION_VERSION,
   type AdapterModel,
-  asNamedTensor,
+  batchRecord,
   type CalibrationSource,
   createObserver,
+  findVariant,
   type IrGraph,
   irInputSpecs,
   iterateSource,
@@ -38,19 +39,16 @@ const VARIANTS: readonly QuantizeVariant[] = [
 const SIZE_NOTE = "int8 weights + scales + float biases";
 
 async function* calibrationTensors(source: CalibrationSource): AsyncGenerator<Tensor> {
-  for await (const batch of iterateSource(source))
-    yield inputTensor(Object.fromEntries(Object.entries(batch).map(([k, t]) => [k, asNamedTensor(t)])));
+  for await (const batch of iterateSource(source)) yield inputTensor(batchRecord(batch));
 }
 
-async function calibrate(model: { call(x: Tensor): unknown }, source: CalibrationSource): Promise<Tensor | undefined> {
-  let first: Tensor | undefined;
+async function calibrate(model: { call(x: Tensor): unknown }, source: CalibrationSource): Promise<void> {
+  let batches = 0;
   for await (const x of calibrationTensors(source)) {
-    first ??= x;
+    batches++;
     noGrad(() => model.call(x));
   }
-  if (first === undefined)
-    throw new ZeropointError("empty-data", "torch static quantization: the calibration data is empty");
-  return first;
+  if (batches === 0) throw new ZeropointError("empty-data", "torch static quantization: the calibration data is empty");
 }
 
 /** The recipe on PyTorch's x86 defaults: its calibration method and weight granularity, reduce_range activations. */
@@ -121,12 +119,7 @@ async function quantize(
   data: QuantizeData,
   request?: QuantizeRequest,
 ): Promise<ModelBuild> {
-  const variant = VARIANTS.find((v) => v.approach === recipe.approach && (request?.format ?? v.format) === v.format);
-  if (variant === undefined)
-    throw new ZeropointError(
-      "unsupported-op",
-      `the torch adapter has no ${recipe.approach} ${request?.format ?? ""} variant`,
-    );
+  const variant = findVariant("torch", VARIANTS, recipe.approach, request?.format);
   const ir = irOf(model);
   if (variant.approach === "dynamic") {
     const q = quantizeDynamic(moduleFromIr(ir).module);
@@ -157,7 +150,10 @@ async function activations(
       for (const [name, child] of module.namedChildren()) {
         x = child.call(x);
         const tensor = wanted.get(name);
-        if (tensor !== undefined) parts.set(tensor, [...(parts.get(tensor) ?? []), Float32Array.from(x.data)]);
+        if (tensor === undefined) continue;
+        const list = parts.get(tensor) ?? [];
+        list.push(Float32Array.from(x.data));
+        parts.set(tensor, list);
       }
     });
   }
